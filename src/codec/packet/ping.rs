@@ -1,0 +1,7 @@
+use serde::{Deserialize, Serialize};
+
+/// The body of packets that carry nothing (PINGREQ, PINGRESP); written
+/// `pingreq: {}` in YAML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Empty {}

@@ -1,0 +1,1 @@
+//! Runs one scenario against a peer: connections, sends, expectations, timers, variables, verdict.

@@ -1,0 +1,15 @@
+//! mqttspec: an MQTT 3.1.1 and 5.0 conformance test suite.
+//!
+//! Data flows one way: scenario files are loaded into [`scenario::Scenario`]s,
+//! the [`engine`] plays them against a [`target`] through the shared
+//! [`codec`], and the [`report`] module writes the [`outcome::RunReport`].
+
+pub mod cli;
+pub mod codec;
+pub mod engine;
+pub mod outcome;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod spec;
+pub mod target;

@@ -1,0 +1,1 @@
+//! A whole run: select scenarios, run them concurrently, collect the report.

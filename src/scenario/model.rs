@@ -1,0 +1,181 @@
+//! The scenario model: what a YAML scenario file says, after loading and
+//! validation. The engine executes it; nothing here does I/O.
+//!
+//! Packet templates and matchers stay generic JSON values until run time,
+//! because `{ns}` and captured variables are substituted into them per run.
+
+use crate::codec::{Overrides, ProtocolVersion};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The part mqttspec plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// mqttspec is the client; the peer under test is a broker.
+    Client,
+    /// mqttspec listens; the peer under test is a client.
+    Server,
+}
+
+/// RFC 2119 strength of a check: a failed `Should` check is a note, never a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Level {
+    #[default]
+    Must,
+    Should,
+}
+
+/// Where a scenario came from, for error messages and reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Stable, path-like, unique across all loaded files, e.g. `publish/qos-3-closes`.
+    pub id: String,
+    pub title: String,
+    /// Statement IDs this scenario checks; every one exists in the catalog
+    /// of every version in `protocols`.
+    pub requirements: Vec<String>,
+    /// The versions it runs on (one trial per version).
+    pub protocols: Vec<ProtocolVersion>,
+    pub role: Role,
+    /// Capabilities the peer must have; a missing one skips the scenario.
+    pub needs: Vec<String>,
+    /// `Should` makes every failure of this scenario a note.
+    pub level: Level,
+    /// Deadline for the whole scenario (default from the run's `--timeout`).
+    pub timeout: Option<Duration>,
+    pub steps: Vec<Step>,
+    /// The spec section the scenario belongs to (e.g. "3.3"), from the file
+    /// or the first requirement; used to group reports.
+    pub section: String,
+    pub source: Source,
+}
+
+/// What a check says it checks, and how strong it is. Left out, `checks`
+/// defaults to the scenario's first requirement.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Check {
+    pub checks: Option<String>,
+    pub level: Level,
+}
+
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// Open a TCP connection as a client; by default send CONNECT and expect
+    /// a successful CONNACK.
+    Open(Open),
+    /// Wait for a client to connect (role: server).
+    Accept(Accept),
+    /// Send a packet (structured, with overrides) or raw bytes.
+    Send(Send),
+    /// Expect the next packet on a connection to match.
+    Expect(Expect),
+    /// Expect several packets, possibly on several connections, in any order.
+    ExpectUnordered(ExpectUnordered),
+    /// Expect no packet (and no close) on a connection for a duration.
+    ExpectNothing(ExpectNothing),
+    /// Expect the peer to close the connection.
+    ExpectClose(ExpectClose),
+    /// Send DISCONNECT (optionally with a reason code) and close the socket.
+    Disconnect(DisconnectStep),
+    /// Close the socket without DISCONNECT (abrupt: FIN, or RST with `reset`).
+    Close(CloseStep),
+    /// Sleep. Only for timing rules (keep-alive, expiry); everything else awaits events.
+    Wait(Duration),
+}
+
+#[derive(Debug, Clone)]
+pub struct Open {
+    /// Connection name, `[A-Za-z0-9]{1,12}`; the default client ID is `{ns}{name}`.
+    pub name: String,
+    /// CONNECT fields (a partial `connect` packet template), or `None` to
+    /// open the TCP connection only.
+    pub connect: Option<Value>,
+    /// Overrides applied when encoding the CONNECT.
+    pub overrides: Overrides,
+    /// Matcher for the CONNACK; `None` sends CONNECT without waiting.
+    /// Default: `{connack: {reason_code: 0}}`.
+    pub connack: Option<Value>,
+    pub check: Check,
+    pub within: Option<Duration>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Accept {
+    pub name: String,
+    pub within: Option<Duration>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Payload {
+    /// A packet template, e.g. `{publish: {topic: "{ns}/a", qos: 1}}`.
+    Packet {
+        template: Value,
+        overrides: Overrides,
+    },
+    /// Bytes written as they are.
+    Raw(Vec<u8>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Send {
+    pub on: String,
+    pub payload: Payload,
+}
+
+#[derive(Debug, Clone)]
+pub struct Expect {
+    pub on: String,
+    /// Matcher for a whole packet, e.g. `{puback: {packet_id: 1}}`.
+    pub packet: Value,
+    pub within: Option<Duration>,
+    pub check: Check,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExpectUnordered {
+    pub packets: Vec<Expect>,
+    pub within: Option<Duration>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExpectNothing {
+    pub on: String,
+    pub duration: Duration,
+    pub check: Check,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExpectClose {
+    pub on: String,
+    pub within: Option<Duration>,
+    /// 5.0: reason codes accepted in a DISCONNECT sent before the close.
+    /// Empty means any reason code >= 0x80. A plain close is always accepted.
+    /// In 3.1.1 a server sends no DISCONNECT, so none is accepted.
+    pub disconnect_codes: Vec<u8>,
+    /// Other packets that may arrive before the close (e.g. a CONNACK with
+    /// a refusal code); each is a matcher.
+    pub allow_before: Vec<Value>,
+    pub check: Check,
+}
+
+#[derive(Debug, Clone)]
+pub struct DisconnectStep {
+    pub on: String,
+    /// DISCONNECT fields (5.0 reason code, properties).
+    pub template: Option<Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CloseStep {
+    pub on: String,
+    /// Send RST instead of FIN.
+    pub reset: bool,
+}

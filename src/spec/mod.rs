@@ -1,0 +1,1 @@
+//! The catalog of normative statements (cases/spec/*.yaml).
