@@ -108,7 +108,13 @@ impl fmt::Display for Packet {
                     if w.retain {
                         f.write_str(" retain")?;
                     }
-                    write!(f, " topic={:?} payload={} ({} bytes)", w.topic, data(&w.payload), w.payload.len())?;
+                    write!(
+                        f,
+                        " topic={:?} payload={} ({} bytes)",
+                        w.topic,
+                        data(&w.payload),
+                        w.payload.len()
+                    )?;
                     props(f, &w.properties)?;
                     f.write_str(")")?;
                 }
@@ -129,7 +135,13 @@ impl fmt::Display for Packet {
                 if let Some(id) = p.packet_id {
                     write!(f, " id={id}")?;
                 }
-                write!(f, " topic={:?} payload={} ({} bytes)", p.topic, data(&p.payload), p.payload.len())?;
+                write!(
+                    f,
+                    " topic={:?} payload={} ({} bytes)",
+                    p.topic,
+                    data(&p.payload),
+                    p.payload.len()
+                )?;
                 props(f, &p.properties)?;
             }
             Packet::Puback(a) | Packet::Pubrec(a) | Packet::Pubrel(a) | Packet::Pubcomp(a) => {
@@ -227,7 +239,10 @@ mod tests {
             payload: "hi".into(),
             ..Default::default()
         });
-        assert_eq!(p.to_string(), r#"PUBLISH qos=1 id=3 topic="a/b" payload="hi" (2 bytes)"#);
+        assert_eq!(
+            p.to_string(),
+            r#"PUBLISH qos=1 id=3 topic="a/b" payload="hi" (2 bytes)"#
+        );
     }
 
     #[test]
@@ -236,12 +251,18 @@ mod tests {
             reason_code: 0x87,
             ..Default::default()
         });
-        assert_eq!(c.to_string(), "CONNACK session_present=0 rc=0x87 (Not authorized)");
+        assert_eq!(
+            c.to_string(),
+            "CONNACK session_present=0 rc=0x87 (Not authorized)"
+        );
         let c = Packet::Connack(Connack {
             reason_code: 0x05,
             ..Default::default()
         });
-        assert_eq!(c.to_string(), "CONNACK session_present=0 rc=0x05 (not authorized)");
+        assert_eq!(
+            c.to_string(),
+            "CONNACK session_present=0 rc=0x05 (not authorized)"
+        );
         let d = Packet::Disconnect(Disconnect {
             reason_code: 0x8e,
             properties: Properties {
@@ -249,7 +270,10 @@ mod tests {
                 ..Default::default()
             },
         });
-        assert_eq!(d.to_string(), r#"DISCONNECT rc=0x8E (Session taken over) {reason_string="bye"}"#);
+        assert_eq!(
+            d.to_string(),
+            r#"DISCONNECT rc=0x8E (Session taken over) {reason_string="bye"}"#
+        );
         let s = Packet::Suback(Suback {
             packet_id: 7,
             reason_codes: vec![0, 0x80],
@@ -261,14 +285,20 @@ mod tests {
             payload: Binary::from(vec![0xff, 0x00]),
             ..Default::default()
         });
-        assert_eq!(bin.to_string(), r#"PUBLISH qos=0 topic="t" payload=hex:ff00 (2 bytes)"#);
+        assert_eq!(
+            bin.to_string(),
+            r#"PUBLISH qos=0 topic="t" payload=hex:ff00 (2 bytes)"#
+        );
         let long = Packet::Publish(Publish {
             topic: "t".into(),
             payload: Binary::from("x".repeat(100).as_str()),
             ..Default::default()
         });
         let line = long.to_string();
-        assert!(line.ends_with(&format!("payload=\"{}\"… (100 bytes)", "x".repeat(48))), "{line}");
+        assert!(
+            line.ends_with(&format!("payload=\"{}\"… (100 bytes)", "x".repeat(48))),
+            "{line}"
+        );
         assert_eq!(Packet::Pingreq(Empty {}).to_string(), "PINGREQ");
     }
 }

@@ -148,7 +148,10 @@ fn decode_impl(
             offset: frame.len(),
             field: "packet",
             statement: None,
-            message: format!("the packet needs {total} bytes, {} are present", frame.len()),
+            message: format!(
+                "the packet needs {total} bytes, {} are present",
+                frame.len()
+            ),
         });
     }
     if frame.len() > total {
@@ -157,7 +160,10 @@ fn decode_impl(
             offset: total,
             field: "packet",
             statement: None,
-            message: format!("{} byte(s) after the end of the packet", frame.len() - total),
+            message: format!(
+                "{} byte(s) after the end of the packet",
+                frame.len() - total
+            ),
         });
     }
     let mut notes = Vec::new();
@@ -223,9 +229,13 @@ fn decode_impl(
                 ),
             ));
         }
-        r.note(1, "remaining length", None, "non-minimal Remaining Length encoding");
+        r.note(
+            1,
+            "remaining length",
+            None,
+            "non-minimal Remaining Length encoding",
+        );
     }
-    drop(r);
     Ok(Decoded { packet, notes })
 }
 
@@ -286,7 +296,9 @@ pub fn encode_with(
         let n = u32::try_from(body.len())
             .ok()
             .filter(|n| *n <= primitives::VBI_MAX)
-            .ok_or_else(|| EncodeError(format!("body of {} bytes is too long for MQTT", body.len())))?;
+            .ok_or_else(|| {
+                EncodeError(format!("body of {} bytes is too long for MQTT", body.len()))
+            })?;
         primitives::put_vbi(out, n);
     }
     out.put_slice(&body);
@@ -313,12 +325,16 @@ fn check_encodable(p: &Packet, v: ProtocolVersion, ov: &Overrides) -> Result<(),
         _ => false,
     };
     if ov.string_length.is_some() && !has_string {
-        return e(format!("string_length override on {name}, which has no string to apply it to"));
+        return e(format!(
+            "string_length override on {name}, which has no string to apply it to"
+        ));
     }
     if ov.extra_properties.is_some() || ov.property_length.is_some() {
         let has_props = v.is_v5() && !matches!(p, Packet::Pingreq(_) | Packet::Pingresp(_));
         if !has_props {
-            return e(format!("property overrides on {name} in {v}, which has no property block"));
+            return e(format!(
+                "property overrides on {name} in {v}, which has no property block"
+            ));
         }
     }
     let too_big = |what: &str, x: u8, max: u8| {
@@ -356,3 +372,6 @@ impl Packet {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

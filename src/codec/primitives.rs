@@ -177,10 +177,18 @@ impl<'a, 'n> Reader<'a, 'n> {
                             ErrorKind::Malformed,
                             field,
                             Some("MQTT-1.5.5-1"),
-                            format!("value {value} is encoded in {len} bytes instead of {}", vbi_len(value)),
+                            format!(
+                                "value {value} is encoded in {len} bytes instead of {}",
+                                vbi_len(value)
+                            ),
                         ));
                     }
-                    self.note(start, field, None, "non-minimal Variable Byte Integer encoding");
+                    self.note(
+                        start,
+                        field,
+                        None,
+                        "non-minimal Variable Byte Integer encoding",
+                    );
                 }
                 Ok(value)
             }
@@ -225,7 +233,11 @@ impl<'a, 'n> Reader<'a, 'n> {
     }
 
     /// Fails unless every byte of this reader has been consumed.
-    pub fn finish(&self, field: &'static str, statement: Option<&'static str>) -> Result<(), DecodeError> {
+    pub fn finish(
+        &self,
+        field: &'static str,
+        statement: Option<&'static str>,
+    ) -> Result<(), DecodeError> {
         if self.is_empty() {
             Ok(())
         } else {
@@ -261,7 +273,10 @@ impl<'a, 'n> Reader<'a, 'n> {
                 ErrorKind::Malformed,
                 field,
                 None,
-                format!("length prefix claims {n} byte(s) but only {} remain", self.remaining()),
+                format!(
+                    "length prefix claims {n} byte(s) but only {} remain",
+                    self.remaining()
+                ),
             ));
         }
         let s = self.pos;
@@ -277,7 +292,10 @@ impl<'a, 'n> Reader<'a, 'n> {
                 ErrorKind::Malformed,
                 field,
                 None,
-                format!("length prefix claims {n} byte(s) but only {} remain", self.remaining()),
+                format!(
+                    "length prefix claims {n} byte(s) but only {} remain",
+                    self.remaining()
+                ),
             ));
         }
         let start = self.pos;
@@ -290,7 +308,12 @@ impl<'a, 'n> Reader<'a, 'n> {
         self.str(field).map(str::to_owned)
     }
 
-    fn check_utf8(&mut self, raw: &'a [u8], start: usize, field: &'static str) -> Result<&'a str, DecodeError> {
+    fn check_utf8(
+        &mut self,
+        raw: &'a [u8],
+        start: usize,
+        field: &'static str,
+    ) -> Result<&'a str, DecodeError> {
         let s = match std::str::from_utf8(raw) {
             Ok(s) => s,
             Err(e) => {
@@ -400,9 +423,8 @@ pub fn put_str(out: &mut BytesMut, s: &str, field: &str) -> Result<(), EncodeErr
 }
 
 pub fn put_bin(out: &mut BytesMut, b: &[u8], field: &str) -> Result<(), EncodeError> {
-    let n = u16::try_from(b.len()).map_err(|_| {
-        EncodeError(format!("{field} is {} bytes; at most 65535 fit", b.len()))
-    })?;
+    let n = u16::try_from(b.len())
+        .map_err(|_| EncodeError(format!("{field} is {} bytes; at most 65535 fit", b.len())))?;
     out.put_u16(n);
     out.put_slice(b);
     Ok(())
@@ -435,13 +457,22 @@ mod tests {
             let mut b = BytesMut::new();
             put_vbi(&mut b, v);
             assert_eq!(b.len(), vbi_len(v));
-            assert_eq!(parse_vbi(&b), VbiParse::Value { value: v, len: b.len() });
+            assert_eq!(
+                parse_vbi(&b),
+                VbiParse::Value {
+                    value: v,
+                    len: b.len()
+                }
+            );
         }
     }
 
     #[test]
     fn vbi_five_bytes_is_too_long() {
-        assert_eq!(parse_vbi(&[0xff, 0xff, 0xff, 0xff, 0x7f]), VbiParse::TooLong);
+        assert_eq!(
+            parse_vbi(&[0xff, 0xff, 0xff, 0xff, 0x7f]),
+            VbiParse::TooLong
+        );
         assert_eq!(parse_vbi(&[0xff, 0xff]), VbiParse::Incomplete);
         assert_eq!(parse_vbi(&[]), VbiParse::Incomplete);
     }

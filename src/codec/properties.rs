@@ -158,8 +158,20 @@ impl PropertyInfo {
 const ALL_CONTEXTS: [PropertyContext; 14] = {
     use PropertyContext::*;
     [
-        Connect, Will, Connack, Publish, Puback, Pubrec, Pubrel, Pubcomp, Subscribe, Suback,
-        Unsubscribe, Unsuback, Disconnect, Auth,
+        Connect,
+        Will,
+        Connack,
+        Publish,
+        Puback,
+        Pubrec,
+        Pubrel,
+        Pubcomp,
+        Subscribe,
+        Suback,
+        Unsubscribe,
+        Unsuback,
+        Disconnect,
+        Auth,
     ]
 };
 
@@ -220,36 +232,204 @@ macro_rules! prop {
 /// repeat in PUBLISH only; [`PropertyInfo::repeatable`] says "in some
 /// packet", and [`may_repeat`] answers per packet.
 pub const PROPERTY_TABLE: &[PropertyInfo] = &[
-    prop!(id::PAYLOAD_FORMAT_INDICATOR, "payload_format_indicator", Byte, [Publish, Will], false),
-    prop!(id::MESSAGE_EXPIRY_INTERVAL, "message_expiry_interval", FourByteInteger, [Publish, Will], false),
-    prop!(id::CONTENT_TYPE, "content_type", Utf8String, [Publish, Will], false),
-    prop!(id::RESPONSE_TOPIC, "response_topic", Utf8String, [Publish, Will], false),
-    prop!(id::CORRELATION_DATA, "correlation_data", BinaryData, [Publish, Will], false),
-    prop!(id::SUBSCRIPTION_IDENTIFIER, "subscription_identifiers", VariableByteInteger, [Publish, Subscribe], true),
-    prop!(id::SESSION_EXPIRY_INTERVAL, "session_expiry_interval", FourByteInteger, [Connect, Connack, Disconnect], false),
-    prop!(id::ASSIGNED_CLIENT_IDENTIFIER, "assigned_client_identifier", Utf8String, [Connack], false),
-    prop!(id::SERVER_KEEP_ALIVE, "server_keep_alive", TwoByteInteger, [Connack], false),
-    prop!(id::AUTHENTICATION_METHOD, "authentication_method", Utf8String, [Connect, Connack, Auth], false),
-    prop!(id::AUTHENTICATION_DATA, "authentication_data", BinaryData, [Connect, Connack, Auth], false),
-    prop!(id::REQUEST_PROBLEM_INFORMATION, "request_problem_information", Byte, [Connect], false),
-    prop!(id::WILL_DELAY_INTERVAL, "will_delay_interval", FourByteInteger, [Will], false),
-    prop!(id::REQUEST_RESPONSE_INFORMATION, "request_response_information", Byte, [Connect], false),
-    prop!(id::RESPONSE_INFORMATION, "response_information", Utf8String, [Connack], false),
-    prop!(id::SERVER_REFERENCE, "server_reference", Utf8String, [Connack, Disconnect], false),
-    prop!(id::REASON_STRING, "reason_string", Utf8String,
-        [Connack, Puback, Pubrec, Pubrel, Pubcomp, Suback, Unsuback, Disconnect, Auth], false),
-    prop!(id::RECEIVE_MAXIMUM, "receive_maximum", TwoByteInteger, [Connect, Connack], false),
-    prop!(id::TOPIC_ALIAS_MAXIMUM, "topic_alias_maximum", TwoByteInteger, [Connect, Connack], false),
-    prop!(id::TOPIC_ALIAS, "topic_alias", TwoByteInteger, [Publish], false),
+    prop!(
+        id::PAYLOAD_FORMAT_INDICATOR,
+        "payload_format_indicator",
+        Byte,
+        [Publish, Will],
+        false
+    ),
+    prop!(
+        id::MESSAGE_EXPIRY_INTERVAL,
+        "message_expiry_interval",
+        FourByteInteger,
+        [Publish, Will],
+        false
+    ),
+    prop!(
+        id::CONTENT_TYPE,
+        "content_type",
+        Utf8String,
+        [Publish, Will],
+        false
+    ),
+    prop!(
+        id::RESPONSE_TOPIC,
+        "response_topic",
+        Utf8String,
+        [Publish, Will],
+        false
+    ),
+    prop!(
+        id::CORRELATION_DATA,
+        "correlation_data",
+        BinaryData,
+        [Publish, Will],
+        false
+    ),
+    prop!(
+        id::SUBSCRIPTION_IDENTIFIER,
+        "subscription_identifiers",
+        VariableByteInteger,
+        [Publish, Subscribe],
+        true
+    ),
+    prop!(
+        id::SESSION_EXPIRY_INTERVAL,
+        "session_expiry_interval",
+        FourByteInteger,
+        [Connect, Connack, Disconnect],
+        false
+    ),
+    prop!(
+        id::ASSIGNED_CLIENT_IDENTIFIER,
+        "assigned_client_identifier",
+        Utf8String,
+        [Connack],
+        false
+    ),
+    prop!(
+        id::SERVER_KEEP_ALIVE,
+        "server_keep_alive",
+        TwoByteInteger,
+        [Connack],
+        false
+    ),
+    prop!(
+        id::AUTHENTICATION_METHOD,
+        "authentication_method",
+        Utf8String,
+        [Connect, Connack, Auth],
+        false
+    ),
+    prop!(
+        id::AUTHENTICATION_DATA,
+        "authentication_data",
+        BinaryData,
+        [Connect, Connack, Auth],
+        false
+    ),
+    prop!(
+        id::REQUEST_PROBLEM_INFORMATION,
+        "request_problem_information",
+        Byte,
+        [Connect],
+        false
+    ),
+    prop!(
+        id::WILL_DELAY_INTERVAL,
+        "will_delay_interval",
+        FourByteInteger,
+        [Will],
+        false
+    ),
+    prop!(
+        id::REQUEST_RESPONSE_INFORMATION,
+        "request_response_information",
+        Byte,
+        [Connect],
+        false
+    ),
+    prop!(
+        id::RESPONSE_INFORMATION,
+        "response_information",
+        Utf8String,
+        [Connack],
+        false
+    ),
+    prop!(
+        id::SERVER_REFERENCE,
+        "server_reference",
+        Utf8String,
+        [Connack, Disconnect],
+        false
+    ),
+    prop!(
+        id::REASON_STRING,
+        "reason_string",
+        Utf8String,
+        [Connack, Puback, Pubrec, Pubrel, Pubcomp, Suback, Unsuback, Disconnect, Auth],
+        false
+    ),
+    prop!(
+        id::RECEIVE_MAXIMUM,
+        "receive_maximum",
+        TwoByteInteger,
+        [Connect, Connack],
+        false
+    ),
+    prop!(
+        id::TOPIC_ALIAS_MAXIMUM,
+        "topic_alias_maximum",
+        TwoByteInteger,
+        [Connect, Connack],
+        false
+    ),
+    prop!(
+        id::TOPIC_ALIAS,
+        "topic_alias",
+        TwoByteInteger,
+        [Publish],
+        false
+    ),
     prop!(id::MAXIMUM_QOS, "maximum_qos", Byte, [Connack], false),
-    prop!(id::RETAIN_AVAILABLE, "retain_available", Byte, [Connack], false),
-    prop!(id::USER_PROPERTY, "user_properties", Utf8StringPair,
-        [Connect, Will, Connack, Publish, Puback, Pubrec, Pubrel, Pubcomp, Subscribe, Suback,
-         Unsubscribe, Unsuback, Disconnect, Auth], true),
-    prop!(id::MAXIMUM_PACKET_SIZE, "maximum_packet_size", FourByteInteger, [Connect, Connack], false),
-    prop!(id::WILDCARD_SUBSCRIPTION_AVAILABLE, "wildcard_subscription_available", Byte, [Connack], false),
-    prop!(id::SUBSCRIPTION_IDENTIFIER_AVAILABLE, "subscription_identifier_available", Byte, [Connack], false),
-    prop!(id::SHARED_SUBSCRIPTION_AVAILABLE, "shared_subscription_available", Byte, [Connack], false),
+    prop!(
+        id::RETAIN_AVAILABLE,
+        "retain_available",
+        Byte,
+        [Connack],
+        false
+    ),
+    prop!(
+        id::USER_PROPERTY,
+        "user_properties",
+        Utf8StringPair,
+        [
+            Connect,
+            Will,
+            Connack,
+            Publish,
+            Puback,
+            Pubrec,
+            Pubrel,
+            Pubcomp,
+            Subscribe,
+            Suback,
+            Unsubscribe,
+            Unsuback,
+            Disconnect,
+            Auth
+        ],
+        true
+    ),
+    prop!(
+        id::MAXIMUM_PACKET_SIZE,
+        "maximum_packet_size",
+        FourByteInteger,
+        [Connect, Connack],
+        false
+    ),
+    prop!(
+        id::WILDCARD_SUBSCRIPTION_AVAILABLE,
+        "wildcard_subscription_available",
+        Byte,
+        [Connack],
+        false
+    ),
+    prop!(
+        id::SUBSCRIPTION_IDENTIFIER_AVAILABLE,
+        "subscription_identifier_available",
+        Byte,
+        [Connack],
+        false
+    ),
+    prop!(
+        id::SHARED_SUBSCRIPTION_AVAILABLE,
+        "shared_subscription_available",
+        Byte,
+        [Connack],
+        false
+    ),
 ];
 
 /// The table row for a property identifier.
@@ -417,9 +597,8 @@ impl Properties {
                 }
                 PropertyValue::Str(s) => put_str(out, s, "property string"),
                 PropertyValue::Bin(b) => put_bin(out, b, "property binary data"),
-                PropertyValue::Pair(k, v) => {
-                    put_str(out, k, "user property key").and_then(|_| put_str(out, v, "user property value"))
-                }
+                PropertyValue::Pair(k, v) => put_str(out, k, "user property key")
+                    .and_then(|_| put_str(out, v, "user property value")),
             };
         });
         res
@@ -440,7 +619,9 @@ impl Properties {
             None => u32::try_from(real)
                 .ok()
                 .filter(|n| *n <= crate::codec::primitives::VBI_MAX)
-                .ok_or_else(|| EncodeError(format!("property block of {real} bytes is too long")))?,
+                .ok_or_else(|| {
+                    EncodeError(format!("property block of {real} bytes is too long"))
+                })?,
         };
         put_vbi(out, len);
         self.write_body(out)?;
@@ -451,7 +632,10 @@ impl Properties {
     /// Reads a Property Length and the block it covers, checking that each
     /// property is known, allowed in `ctx`, well-typed, not repeated unless
     /// repeatable, and within its value range.
-    pub(crate) fn read_block(r: &mut Reader<'_, '_>, ctx: PropertyContext) -> Result<Properties, DecodeError> {
+    pub(crate) fn read_block(
+        r: &mut Reader<'_, '_>,
+        ctx: PropertyContext,
+    ) -> Result<Properties, DecodeError> {
         let len = r.vbi("property length")? as usize;
         let mut b = r.sub(len, "property length")?;
         let mut p = Properties::default();
@@ -459,22 +643,30 @@ impl Properties {
         while !b.is_empty() {
             let at = b.pos();
             let pid = b.vbi("property identifier")?;
-            let info = u8::try_from(pid).ok().and_then(property_info).ok_or_else(|| {
-                b.err_at(
-                    at,
-                    ErrorKind::Malformed,
-                    "property identifier",
-                    None,
-                    format!("unknown property identifier 0x{pid:02X}"),
-                )
-            })?;
+            let info = u8::try_from(pid)
+                .ok()
+                .and_then(property_info)
+                .ok_or_else(|| {
+                    b.err_at(
+                        at,
+                        ErrorKind::Malformed,
+                        "property identifier",
+                        None,
+                        format!("unknown property identifier 0x{pid:02X}"),
+                    )
+                })?;
             if !info.allowed_in(ctx) {
                 return Err(b.err_at(
                     at,
                     ErrorKind::Malformed,
                     "property identifier",
                     None,
-                    format!("{} (0x{:02X}) is not allowed in {}", info.name, info.id, ctx.name()),
+                    format!(
+                        "{} (0x{:02X}) is not allowed in {}",
+                        info.name,
+                        info.id,
+                        ctx.name()
+                    ),
                 ));
             }
             let bit = 1u64 << info.id;
@@ -494,7 +686,11 @@ impl Properties {
     }
 }
 
-fn read_value(b: &mut Reader<'_, '_>, info: &PropertyInfo, p: &mut Properties) -> Result<(), DecodeError> {
+fn read_value(
+    b: &mut Reader<'_, '_>,
+    info: &PropertyInfo,
+    p: &mut Properties,
+) -> Result<(), DecodeError> {
     let field = info.name;
     let vpos = b.pos();
     // A value outside its allowed range is a Protocol Error in 5.0.
@@ -504,7 +700,11 @@ fn read_value(b: &mut Reader<'_, '_>, info: &PropertyInfo, p: &mut Properties) -
     let bool_byte = |b: &mut Reader<'_, '_>| -> Result<u8, DecodeError> {
         let v = b.u8(field)?;
         if v > 1 {
-            return Err(range_err(b, format!("{field} is {v}; only 0 or 1 are allowed"), None));
+            return Err(range_err(
+                b,
+                format!("{field} is {v}; only 0 or 1 are allowed"),
+                None,
+            ));
         }
         Ok(v)
     };
@@ -516,7 +716,11 @@ fn read_value(b: &mut Reader<'_, '_>, info: &PropertyInfo, p: &mut Properties) -
             let s = b.str(field)?;
             // The Response Topic is a Topic Name [MQTT-3.3.2-14].
             if s.contains(['+', '#']) {
-                return Err(range_err(b, "Response Topic contains a wildcard".into(), Some("MQTT-3.3.2-14")));
+                return Err(range_err(
+                    b,
+                    "Response Topic contains a wildcard".into(),
+                    Some("MQTT-3.3.2-14"),
+                ));
             }
             p.response_topic = Some(s.to_owned());
         }
@@ -568,8 +772,12 @@ fn read_value(b: &mut Reader<'_, '_>, info: &PropertyInfo, p: &mut Properties) -
             }
             p.maximum_packet_size = Some(v);
         }
-        id::WILDCARD_SUBSCRIPTION_AVAILABLE => p.wildcard_subscription_available = Some(bool_byte(b)?),
-        id::SUBSCRIPTION_IDENTIFIER_AVAILABLE => p.subscription_identifier_available = Some(bool_byte(b)?),
+        id::WILDCARD_SUBSCRIPTION_AVAILABLE => {
+            p.wildcard_subscription_available = Some(bool_byte(b)?)
+        }
+        id::SUBSCRIPTION_IDENTIFIER_AVAILABLE => {
+            p.subscription_identifier_available = Some(bool_byte(b)?)
+        }
         id::SHARED_SUBSCRIPTION_AVAILABLE => p.shared_subscription_available = Some(bool_byte(b)?),
         other => {
             return Err(b.err_at(

@@ -88,7 +88,11 @@ const AUTH: u16 = 1 << (P::Auth as u16);
 /// One row of the 5.0 reason code table: code, name, packets allowed.
 /// Code 0 has a different name per packet; see [`name`].
 pub const REASON_CODES: &[(u8, &str, u16)] = &[
-    (0x00, "Success", CONNACK | PUBACK | PUBREC | PUBREL | PUBCOMP | SUBACK | UNSUBACK | DISCONNECT | AUTH),
+    (
+        0x00,
+        "Success",
+        CONNACK | PUBACK | PUBREC | PUBREL | PUBCOMP | SUBACK | UNSUBACK | DISCONNECT | AUTH,
+    ),
     (0x01, "Granted QoS 1", SUBACK),
     (0x02, "Granted QoS 2", SUBACK),
     (0x04, "Disconnect with Will Message", DISCONNECT),
@@ -96,14 +100,26 @@ pub const REASON_CODES: &[(u8, &str, u16)] = &[
     (0x11, "No subscription existed", UNSUBACK),
     (0x18, "Continue authentication", AUTH),
     (0x19, "Re-authenticate", AUTH),
-    (0x80, "Unspecified error", CONNACK | PUBACK | PUBREC | SUBACK | UNSUBACK | DISCONNECT),
+    (
+        0x80,
+        "Unspecified error",
+        CONNACK | PUBACK | PUBREC | SUBACK | UNSUBACK | DISCONNECT,
+    ),
     (0x81, "Malformed Packet", CONNACK | DISCONNECT),
     (0x82, "Protocol Error", CONNACK | DISCONNECT),
-    (0x83, "Implementation specific error", CONNACK | PUBACK | PUBREC | SUBACK | UNSUBACK | DISCONNECT),
+    (
+        0x83,
+        "Implementation specific error",
+        CONNACK | PUBACK | PUBREC | SUBACK | UNSUBACK | DISCONNECT,
+    ),
     (0x84, "Unsupported Protocol Version", CONNACK),
     (0x85, "Client Identifier not valid", CONNACK),
     (0x86, "Bad User Name or Password", CONNACK),
-    (0x87, "Not authorized", CONNACK | PUBACK | PUBREC | SUBACK | UNSUBACK | DISCONNECT),
+    (
+        0x87,
+        "Not authorized",
+        CONNACK | PUBACK | PUBREC | SUBACK | UNSUBACK | DISCONNECT,
+    ),
     (0x88, "Server unavailable", CONNACK),
     (0x89, "Server busy", CONNACK | DISCONNECT),
     (0x8A, "Banned", CONNACK),
@@ -112,25 +128,53 @@ pub const REASON_CODES: &[(u8, &str, u16)] = &[
     (0x8D, "Keep Alive timeout", DISCONNECT),
     (0x8E, "Session taken over", DISCONNECT),
     (0x8F, "Topic Filter invalid", SUBACK | UNSUBACK | DISCONNECT),
-    (0x90, "Topic Name invalid", CONNACK | PUBACK | PUBREC | DISCONNECT),
-    (0x91, "Packet Identifier in use", PUBACK | PUBREC | SUBACK | UNSUBACK),
+    (
+        0x90,
+        "Topic Name invalid",
+        CONNACK | PUBACK | PUBREC | DISCONNECT,
+    ),
+    (
+        0x91,
+        "Packet Identifier in use",
+        PUBACK | PUBREC | SUBACK | UNSUBACK,
+    ),
     (0x92, "Packet Identifier not found", PUBREL | PUBCOMP),
     (0x93, "Receive Maximum exceeded", DISCONNECT),
     (0x94, "Topic Alias invalid", DISCONNECT),
     (0x95, "Packet too large", CONNACK | DISCONNECT),
     (0x96, "Message rate too high", DISCONNECT),
-    (0x97, "Quota exceeded", CONNACK | PUBACK | PUBREC | SUBACK | DISCONNECT),
+    (
+        0x97,
+        "Quota exceeded",
+        CONNACK | PUBACK | PUBREC | SUBACK | DISCONNECT,
+    ),
     (0x98, "Administrative action", DISCONNECT),
-    (0x99, "Payload format invalid", CONNACK | PUBACK | PUBREC | DISCONNECT),
+    (
+        0x99,
+        "Payload format invalid",
+        CONNACK | PUBACK | PUBREC | DISCONNECT,
+    ),
     (0x9A, "Retain not supported", CONNACK | DISCONNECT),
     (0x9B, "QoS not supported", CONNACK | DISCONNECT),
     (0x9C, "Use another server", CONNACK | DISCONNECT),
     (0x9D, "Server moved", CONNACK | DISCONNECT),
-    (0x9E, "Shared Subscriptions not supported", SUBACK | DISCONNECT),
+    (
+        0x9E,
+        "Shared Subscriptions not supported",
+        SUBACK | DISCONNECT,
+    ),
     (0x9F, "Connection rate exceeded", CONNACK | DISCONNECT),
     (0xA0, "Maximum connect time", DISCONNECT),
-    (0xA1, "Subscription Identifiers not supported", SUBACK | DISCONNECT),
-    (0xA2, "Wildcard Subscriptions not supported", SUBACK | DISCONNECT),
+    (
+        0xA1,
+        "Subscription Identifiers not supported",
+        SUBACK | DISCONNECT,
+    ),
+    (
+        0xA2,
+        "Wildcard Subscriptions not supported",
+        SUBACK | DISCONNECT,
+    ),
 ];
 
 /// 3.1.1 CONNACK return codes (Table 3.1); 6..=255 are reserved.
@@ -219,7 +263,12 @@ fn statement(version: ProtocolVersion, ctx: PropertyContext) -> Option<&'static 
 
 /// Rejects a code that `ctx` may not carry (a Protocol Error: the packet is
 /// well-formed but the sender used a value the spec does not give it).
-pub(crate) fn check(r: &Reader<'_, '_>, at: usize, ctx: PropertyContext, code: u8) -> Result<(), DecodeError> {
+pub(crate) fn check(
+    r: &Reader<'_, '_>,
+    at: usize,
+    ctx: PropertyContext,
+    code: u8,
+) -> Result<(), DecodeError> {
     if allowed(r.version, ctx, code) {
         return Ok(());
     }
@@ -228,7 +277,15 @@ pub(crate) fn check(r: &Reader<'_, '_>, at: usize, ctx: PropertyContext, code: u
         ErrorKind::ProtocolError,
         "reason code",
         statement(r.version, ctx),
-        format!("0x{code:02X} is not a {} {} code", ctx.name(), if r.version.is_v5() { "reason" } else { "return" }),
+        format!(
+            "0x{code:02X} is not a {} {} code",
+            ctx.name(),
+            if r.version.is_v5() {
+                "reason"
+            } else {
+                "return"
+            }
+        ),
     ))
 }
 
@@ -249,8 +306,14 @@ mod tests {
         assert!(allowed(ProtocolVersion::V3_1_1, P::Connack, 5));
         assert!(!allowed(ProtocolVersion::V3_1_1, P::Connack, 6));
         assert!(!allowed(ProtocolVersion::V3_1_1, P::Suback, 0x81));
-        assert_eq!(name(ProtocolVersion::V5, P::Disconnect, 0), Some("Normal disconnection"));
-        assert_eq!(name(ProtocolVersion::V5, P::Connack, 0x87), Some("Not authorized"));
+        assert_eq!(
+            name(ProtocolVersion::V5, P::Disconnect, 0),
+            Some("Normal disconnection")
+        );
+        assert_eq!(
+            name(ProtocolVersion::V5, P::Connack, 0x87),
+            Some("Not authorized")
+        );
     }
 
     #[test]

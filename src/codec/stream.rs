@@ -59,10 +59,16 @@ mod tests {
     fn frames_back_to_back_packets() {
         let mut f = Framer::new(1024);
         let mut buf = BytesMut::from(&[0xc0, 0x00, 0x40, 0x02, 0x00][..]);
-        assert_eq!(f.next_frame(&mut buf).unwrap().unwrap().as_ref(), &[0xc0, 0x00]);
+        assert_eq!(
+            f.next_frame(&mut buf).unwrap().unwrap().as_ref(),
+            &[0xc0, 0x00]
+        );
         assert_eq!(f.next_frame(&mut buf).unwrap(), None);
         buf.extend_from_slice(&[0x01]);
-        assert_eq!(f.next_frame(&mut buf).unwrap().unwrap().as_ref(), &[0x40, 0x02, 0x00, 0x01]);
+        assert_eq!(
+            f.next_frame(&mut buf).unwrap().unwrap().as_ref(),
+            &[0x40, 0x02, 0x00, 0x01]
+        );
         assert!(buf.is_empty());
         assert_eq!(f.next_frame(&mut buf).unwrap(), None);
     }
@@ -82,10 +88,16 @@ mod tests {
     fn rejects_five_byte_length_field() {
         let mut f = Framer::new(usize::MAX);
         let mut buf = BytesMut::from(&[0x30, 0x80, 0x80, 0x80, 0x80, 0x01][..]);
-        assert_eq!(f.next_frame(&mut buf).unwrap_err().kind, ErrorKind::Malformed);
+        assert_eq!(
+            f.next_frame(&mut buf).unwrap_err().kind,
+            ErrorKind::Malformed
+        );
         // Known as soon as the fourth length byte has its continuation bit.
         let mut buf = BytesMut::from(&[0x30, 0x80, 0x80, 0x80, 0x80][..]);
-        assert_eq!(f.next_frame(&mut buf).unwrap_err().kind, ErrorKind::Malformed);
+        assert_eq!(
+            f.next_frame(&mut buf).unwrap_err().kind,
+            ErrorKind::Malformed
+        );
         let mut buf = BytesMut::from(&[0x30, 0x80, 0x80, 0x80][..]);
         assert_eq!(f.next_frame(&mut buf).unwrap(), None);
     }
@@ -96,6 +108,9 @@ mod tests {
         let mut buf = BytesMut::from(&[0x40, 0x02, 0x00, 0x01][..]);
         assert!(f.next_frame(&mut buf).unwrap().is_some());
         let mut buf = BytesMut::from(&[0x40, 0x03][..]);
-        assert_eq!(f.next_frame(&mut buf).unwrap_err().kind, ErrorKind::TooLarge);
+        assert_eq!(
+            f.next_frame(&mut buf).unwrap_err().kind,
+            ErrorKind::TooLarge
+        );
     }
 }

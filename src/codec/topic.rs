@@ -27,7 +27,11 @@ pub fn check_topic_name(name: &str, v: ProtocolVersion) -> Result<(), TopicError
     let _ = v;
     match name.find(['+', '#']) {
         // Both versions number this statement the same.
-        Some(i) => Err(fail(i, Some("MQTT-3.3.2-2"), "Topic Name contains a wildcard character")),
+        Some(i) => Err(fail(
+            i,
+            Some("MQTT-3.3.2-2"),
+            "Topic Name contains a wildcard character",
+        )),
         None => Ok(()),
     }
 }
@@ -45,19 +49,31 @@ pub fn check_topic_filter(filter: &str, v: ProtocolVersion) -> Result<(), TopicE
         if let Some(after) = filter.strip_prefix("$share/") {
             base = "$share/".len();
             let Some(slash) = after.find('/') else {
-                return Err(fail(base, Some("MQTT-4.8.2-2"), "shared subscription has no '/' after the ShareName"));
+                return Err(fail(
+                    base,
+                    Some("MQTT-4.8.2-2"),
+                    "shared subscription has no '/' after the ShareName",
+                ));
             };
             let share = &after[..slash];
             if share.is_empty() {
                 return Err(fail(base, Some("MQTT-4.8.2-1"), "ShareName is empty"));
             }
             if let Some(i) = share.find(['+', '#']) {
-                return Err(fail(base + i, Some("MQTT-4.8.2-2"), "ShareName contains a wildcard"));
+                return Err(fail(
+                    base + i,
+                    Some("MQTT-4.8.2-2"),
+                    "ShareName contains a wildcard",
+                ));
             }
             base += slash + 1;
             rest = &after[slash + 1..];
             if rest.is_empty() {
-                return Err(fail(base, Some("MQTT-4.8.2-2"), "shared subscription has no Topic Filter"));
+                return Err(fail(
+                    base,
+                    Some("MQTT-4.8.2-2"),
+                    "shared subscription has no Topic Filter",
+                ));
             }
         }
     }
@@ -68,16 +84,15 @@ pub fn check_topic_filter(filter: &str, v: ProtocolVersion) -> Result<(), TopicE
     for (i, &b) in bytes.iter().enumerate() {
         match b {
             b'/' => level_start = i + 1,
-            b'#' => {
-                if i != level_start || i + 1 != bytes.len() {
-                    return Err(fail(base + i, multi, "'#' must be a whole level and the last one"));
-                }
+            b'#' if i != level_start || i + 1 != bytes.len() => {
+                return Err(fail(
+                    base + i,
+                    multi,
+                    "'#' must be a whole level and the last one",
+                ));
             }
-            b'+' => {
-                let ends_level = i + 1 == bytes.len() || bytes[i + 1] == b'/';
-                if i != level_start || !ends_level {
-                    return Err(fail(base + i, single, "'+' must occupy a whole level"));
-                }
+            b'+' if i != level_start || !(i + 1 == bytes.len() || bytes[i + 1] == b'/') => {
+                return Err(fail(base + i, single, "'+' must occupy a whole level"));
             }
             _ => {}
         }
@@ -92,7 +107,18 @@ mod tests {
 
     #[test]
     fn valid_filters() {
-        for f in ["#", "+", "a/#", "a/+/b", "+/+", "/", "a//b", "/#", "sport/tennis/+", "$SYS/#"] {
+        for f in [
+            "#",
+            "+",
+            "a/#",
+            "a/+/b",
+            "+/+",
+            "/",
+            "a//b",
+            "/#",
+            "sport/tennis/+",
+            "$SYS/#",
+        ] {
             assert_eq!(check_topic_filter(f, V3_1_1), Ok(()), "{f}");
             assert_eq!(check_topic_filter(f, V5), Ok(()), "{f}");
         }
@@ -112,11 +138,26 @@ mod tests {
         assert_eq!((e.index, e.statement), (1, Some("MQTT-4.7.1-3")));
         let e = check_topic_filter("a/+b", V5).unwrap_err();
         assert_eq!(e.statement, Some("MQTT-4.7.1-2"));
-        assert_eq!(check_topic_filter("", V5).unwrap_err().statement, Some("MQTT-4.7.3-1"));
-        assert_eq!(check_topic_filter("$share//a", V5).unwrap_err().statement, Some("MQTT-4.8.2-1"));
-        assert_eq!(check_topic_filter("$share/g+/a", V5).unwrap_err().statement, Some("MQTT-4.8.2-2"));
-        assert_eq!(check_topic_filter("$share/g", V5).unwrap_err().statement, Some("MQTT-4.8.2-2"));
-        assert_eq!(check_topic_filter("$share/g/", V5).unwrap_err().statement, Some("MQTT-4.8.2-2"));
+        assert_eq!(
+            check_topic_filter("", V5).unwrap_err().statement,
+            Some("MQTT-4.7.3-1")
+        );
+        assert_eq!(
+            check_topic_filter("$share//a", V5).unwrap_err().statement,
+            Some("MQTT-4.8.2-1")
+        );
+        assert_eq!(
+            check_topic_filter("$share/g+/a", V5).unwrap_err().statement,
+            Some("MQTT-4.8.2-2")
+        );
+        assert_eq!(
+            check_topic_filter("$share/g", V5).unwrap_err().statement,
+            Some("MQTT-4.8.2-2")
+        );
+        assert_eq!(
+            check_topic_filter("$share/g/", V5).unwrap_err().statement,
+            Some("MQTT-4.8.2-2")
+        );
         // 3.1.1 has no shared subscriptions: an ordinary filter.
         assert_eq!(check_topic_filter("$share/g", V3_1_1), Ok(()));
     }
@@ -125,6 +166,9 @@ mod tests {
     fn topic_names() {
         assert!(check_topic_name("a/b", V5).is_ok());
         assert_eq!(check_topic_name("a/+", V3_1_1).unwrap_err().index, 2);
-        assert_eq!(check_topic_name("#", V5).unwrap_err().statement, Some("MQTT-3.3.2-2"));
+        assert_eq!(
+            check_topic_name("#", V5).unwrap_err().statement,
+            Some("MQTT-3.3.2-2")
+        );
     }
 }

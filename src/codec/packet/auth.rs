@@ -26,7 +26,12 @@ impl Auth {
             if r.is_empty() {
                 // 5.0 §3.15.2.1 only lets both fields go together; accepted,
                 // since nothing is lost, but worth pointing out.
-                r.note(at, "property length", None, "AUTH has a reason code but no Property Length");
+                r.note(
+                    at,
+                    "property length",
+                    None,
+                    "AUTH has a reason code but no Property Length",
+                );
             } else {
                 a.properties = crate::codec::Properties::read_block(r, PropertyContext::Auth)?;
             }

@@ -87,7 +87,9 @@ impl Connect {
     /// Reads the protocol name and level, which choose the version the rest
     /// of the packet is decoded by. 3.1 ("MQIsdp", level 3) is recognised and
     /// reported as unsupported.
-    pub(crate) fn read_version(r: &mut Reader<'_, '_>) -> Result<(String, u8, ProtocolVersion), DecodeError> {
+    pub(crate) fn read_version(
+        r: &mut Reader<'_, '_>,
+    ) -> Result<(String, u8, ProtocolVersion), DecodeError> {
         let name_at = r.pos();
         let name = r.string("protocol name")?;
         let level_at = r.pos();
@@ -139,24 +141,54 @@ impl Connect {
             Err(r.err_at(flags_at, kind, "connect flags", r.sid(st311, st5), msg))
         };
         if flags & flag::RESERVED != 0 {
-            return bad(r, ErrorKind::Malformed, Some("MQTT-3.1.2-3"), Some("MQTT-3.1.2-3"), "reserved flag is 1");
+            return bad(
+                r,
+                ErrorKind::Malformed,
+                Some("MQTT-3.1.2-3"),
+                Some("MQTT-3.1.2-3"),
+                "reserved flag is 1",
+            );
         }
         let will_flag = flags & flag::WILL != 0;
         let will_qos = (flags >> flag::WILL_QOS_SHIFT) & 3;
         let will_retain = flags & flag::WILL_RETAIN != 0;
         if !will_flag && will_qos != 0 {
-            return bad(r, ErrorKind::Malformed, Some("MQTT-3.1.2-13"), Some("MQTT-3.1.2-11"), "Will QoS is not 0 without a Will");
+            return bad(
+                r,
+                ErrorKind::Malformed,
+                Some("MQTT-3.1.2-13"),
+                Some("MQTT-3.1.2-11"),
+                "Will QoS is not 0 without a Will",
+            );
         }
         if !will_flag && will_retain {
-            return bad(r, ErrorKind::Malformed, Some("MQTT-3.1.2-15"), Some("MQTT-3.1.2-13"), "Will Retain is 1 without a Will");
+            return bad(
+                r,
+                ErrorKind::Malformed,
+                Some("MQTT-3.1.2-15"),
+                Some("MQTT-3.1.2-13"),
+                "Will Retain is 1 without a Will",
+            );
         }
         if will_qos == 3 {
-            return bad(r, ErrorKind::Malformed, Some("MQTT-3.1.2-14"), Some("MQTT-3.1.2-12"), "Will QoS is 3");
+            return bad(
+                r,
+                ErrorKind::Malformed,
+                Some("MQTT-3.1.2-14"),
+                Some("MQTT-3.1.2-12"),
+                "Will QoS is 3",
+            );
         }
         let has_user = flags & flag::USERNAME != 0;
         let has_pass = flags & flag::PASSWORD != 0;
         if !v5 && has_pass && !has_user {
-            return bad(r, ErrorKind::Malformed, Some("MQTT-3.1.2-22"), None, "Password Flag is 1 but User Name Flag is 0");
+            return bad(
+                r,
+                ErrorKind::Malformed,
+                Some("MQTT-3.1.2-22"),
+                None,
+                "Password Flag is 1 but User Name Flag is 0",
+            );
         }
         let keep_alive = r.u16("keep alive")?;
         let properties = if v5 {
@@ -174,10 +206,22 @@ impl Connect {
             let topic_at = r.pos();
             let topic = r.string("will topic")?;
             if let Err(e) = crate::codec::topic::check_topic_name(&topic, r.version) {
-                return Err(r.err_at(topic_at + 2 + e.index, ErrorKind::ProtocolError, "will topic", e.statement, e.message));
+                return Err(r.err_at(
+                    topic_at + 2 + e.index,
+                    ErrorKind::ProtocolError,
+                    "will topic",
+                    e.statement,
+                    e.message,
+                ));
             }
             if topic.is_empty() {
-                return Err(r.err_at(topic_at, ErrorKind::ProtocolError, "will topic", Some("MQTT-4.7.3-1"), "empty Will Topic"));
+                return Err(r.err_at(
+                    topic_at,
+                    ErrorKind::ProtocolError,
+                    "will topic",
+                    Some("MQTT-4.7.3-1"),
+                    "empty Will Topic",
+                ));
             }
             let payload = r.binary("will payload")?.into();
             Some(Will {

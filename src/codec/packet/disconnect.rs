@@ -25,10 +25,16 @@ impl Disconnect {
             if !r.is_empty() {
                 let at = r.pos();
                 d.reason_code = r.u8("reason code")?;
-                crate::codec::reason_code::check(r, at, PropertyContext::Disconnect, d.reason_code)?;
+                crate::codec::reason_code::check(
+                    r,
+                    at,
+                    PropertyContext::Disconnect,
+                    d.reason_code,
+                )?;
             }
             if !r.is_empty() {
-                d.properties = crate::codec::Properties::read_block(r, PropertyContext::Disconnect)?;
+                d.properties =
+                    crate::codec::Properties::read_block(r, PropertyContext::Disconnect)?;
             }
         }
         r.finish("packet", None)?;

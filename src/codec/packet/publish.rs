@@ -54,7 +54,13 @@ impl Publish {
         let topic = r.str("topic name")?;
         if let Err(e) = check_topic_name(topic, r.version) {
             // Skip the two-byte length prefix to point at the character.
-            return Err(r.err_at(topic_at + 2 + e.index, ErrorKind::ProtocolError, "topic name", e.statement, e.message));
+            return Err(r.err_at(
+                topic_at + 2 + e.index,
+                ErrorKind::ProtocolError,
+                "topic name",
+                e.statement,
+                e.message,
+            ));
         }
         let packet_id = if qos > 0 {
             let at = r.pos();
@@ -115,11 +121,7 @@ impl Publish {
         match (self.qos, self.packet_id) {
             (_, Some(id)) => out.put_u16(id),
             (0, None) => {}
-            (_, None) => {
-                return Err(EncodeError(
-                    "PUBLISH with QoS > 0 needs a packet_id".into(),
-                ))
-            }
+            (_, None) => return Err(EncodeError("PUBLISH with QoS > 0 needs a packet_id".into())),
         }
         if v.is_v5() {
             self.properties.write_block(

@@ -64,7 +64,13 @@ pub(crate) fn read_filter(r: &mut Reader<'_, '_>) -> Result<String, DecodeError>
     let at = r.pos();
     let f = r.str("topic filter")?;
     if let Err(e) = check_topic_filter(f, r.version) {
-        return Err(r.err_at(at + 2 + e.index, ErrorKind::ProtocolError, "topic filter", e.statement, e.message));
+        return Err(r.err_at(
+            at + 2 + e.index,
+            ErrorKind::ProtocolError,
+            "topic filter",
+            e.statement,
+            e.message,
+        ));
     }
     Ok(f.to_owned())
 }
@@ -73,8 +79,7 @@ impl Subscribe {
     pub(crate) fn read(r: &mut Reader<'_, '_>) -> Result<Subscribe, DecodeError> {
         let packet_id = read_nonzero_id(r)?;
         let properties = if r.version.is_v5() {
-            let p = crate::codec::Properties::read_block(r, PropertyContext::Subscribe)?;
-            p
+            crate::codec::Properties::read_block(r, PropertyContext::Subscribe)?
         } else {
             Default::default()
         };
@@ -120,7 +125,13 @@ impl Subscribe {
                 retain_handling: if v5 { (o >> 4) & 3 } else { 0 },
             };
             if sub.retain_handling == 3 {
-                return Err(r.err_at(at, ErrorKind::ProtocolError, "subscription options", None, "Retain Handling 3"));
+                return Err(r.err_at(
+                    at,
+                    ErrorKind::ProtocolError,
+                    "subscription options",
+                    None,
+                    "Retain Handling 3",
+                ));
             }
             if sub.no_local && sub.filter.starts_with("$share/") {
                 return Err(r.err_at(
