@@ -64,7 +64,7 @@ pub fn render(report: &RunReport) -> String {
     doc.write_xml(&mut out)
         .expect("writing XML to memory cannot fail");
     let xml = String::from_utf8(out).expect("the XML writer produces UTF-8");
-    add_skipped_counts(&xml, &skipped_per_suite)
+    fix_up(&xml, &skipped_per_suite)
 }
 
 /// `mqtt.v3_1_1.section_3_3`.
@@ -192,13 +192,16 @@ fn cdata(s: &str) -> String {
     xml_text(s).replace("]]>", "]]]]><![CDATA[>")
 }
 
-/// The XML writer has no `skipped` attribute on `testsuite`; insert it into
-/// each `<testsuite` start tag, in document order, skipping CDATA content.
-fn add_skipped_counts(xml: &str, counts: &[usize]) -> String {
-    const TAG: &str = "<testsuite ";
+/// Two corrections to the XML writer's output, applied to start tags in
+/// document order (CDATA content is copied untouched): `testsuite` gets the
+/// `skipped` count the writer lacks, and `skipped` loses the `type`
+/// attribute that the common JUnit schema does not allow there.
+fn fix_up(xml: &str, skipped_counts: &[usize]) -> String {
+    const SUITE: &str = "<testsuite ";
+    const SKIPPED: &str = "<skipped type=\"skip\" ";
     const CDATA_OPEN: &str = "<![CDATA[";
-    let mut out = String::with_capacity(xml.len() + counts.len() * 16);
-    let mut counts = counts.iter();
+    let mut out = String::with_capacity(xml.len() + skipped_counts.len() * 16);
+    let mut counts = skipped_counts.iter();
     let mut rest = xml;
     while let Some(pos) = rest.find('<') {
         out.push_str(&rest[..pos]);
@@ -207,12 +210,15 @@ fn add_skipped_counts(xml: &str, counts: &[usize]) -> String {
             let end = rest.find("]]>").map(|e| e + 3).unwrap_or(rest.len());
             out.push_str(&rest[..end]);
             rest = &rest[end..];
-        } else if rest.starts_with(TAG) {
-            out.push_str(TAG);
+        } else if rest.starts_with(SUITE) {
+            out.push_str(SUITE);
             if let Some(n) = counts.next() {
                 out.push_str(&format!("skipped=\"{n}\" "));
             }
-            rest = &rest[TAG.len()..];
+            rest = &rest[SUITE.len()..];
+        } else if rest.starts_with(SKIPPED) {
+            out.push_str("<skipped ");
+            rest = &rest[SKIPPED.len()..];
         } else {
             out.push('<');
             rest = &rest[1..];
@@ -278,9 +284,7 @@ mod tests {
         assert!(xml.contains(r#"<failure type="MQTT-3.3.1-4" message="MQTT-3.3.1-4 violated: the connection stayed open &lt;after&gt; &amp; &quot;QoS 3&quot;""#), "{xml}");
         assert!(xml.contains("expected: close"));
         assert!(xml.contains("observed: PUBACK id=1"));
-        assert!(xml.contains(
-            r#"<skipped type="skip" message="needs retain: the broker does not offer it"/>"#
-        ));
+        assert!(xml.contains(r#"<skipped message="needs retain: the broker does not offer it"/>"#));
         assert!(xml.contains(r#"<error type="error" message="connection refused">"#));
         assert!(xml.contains(r#"timestamp="2024-05-06T07:08:09Z""#), "{xml}");
     }
@@ -320,11 +324,11 @@ mod tests {
     }
 
     #[test]
-    fn skipped_counts_ignore_cdata() {
-        let xml = r#"<a><testsuite id="0"><x><![CDATA[<testsuite fake]]></x></testsuite><testsuite id="1"/></a>"#;
+    fn fix_up_ignores_cdata() {
+        let xml = r#"<a><testsuite id="0"><x><![CDATA[<testsuite <skipped type="skip" ]]><skipped type="skip" message="m"/></x></testsuite><testsuite id="1"/></a>"#;
         assert_eq!(
-            add_skipped_counts(xml, &[2, 3]),
-            r#"<a><testsuite skipped="2" id="0"><x><![CDATA[<testsuite fake]]></x></testsuite><testsuite skipped="3" id="1"/></a>"#
+            fix_up(xml, &[2, 3]),
+            r#"<a><testsuite skipped="2" id="0"><x><![CDATA[<testsuite <skipped type="skip" ]]><skipped message="m"/></x></testsuite><testsuite skipped="3" id="1"/></a>"#
         );
     }
 }
