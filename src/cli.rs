@@ -24,7 +24,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run scenarios against a broker and write reports.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List the selected scenarios: one line per scenario and protocol.
     List(ListArgs),
     /// Show how many normative statements the scenarios check.
