@@ -10,6 +10,8 @@
 //! The model types derive serde so scenarios can write packets in YAML and
 //! match received packets field by field.
 
+#[cfg(test)]
+pub mod arbitrary;
 pub mod binary;
 mod display;
 pub mod error;

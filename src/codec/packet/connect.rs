@@ -233,7 +233,18 @@ impl Connect {
                     "empty Will Topic",
                 ));
             }
-            let payload = r.binary("will payload")?.into();
+            let payload_at = r.pos();
+            let payload: Binary = r.binary("will payload")?.into();
+            if properties.payload_format_indicator == Some(1)
+                && std::str::from_utf8(payload.as_slice()).is_err()
+            {
+                r.note(
+                    payload_at,
+                    "will payload",
+                    None,
+                    "Payload Format Indicator says UTF-8 but the Will Payload is not well-formed UTF-8",
+                );
+            }
             Some(Will {
                 topic,
                 payload,
