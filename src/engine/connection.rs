@@ -10,8 +10,8 @@
 //! the peer through TCP), and a corrupt stream is discarded, not kept.
 
 use super::transcript::Recorder;
-use crate::outcome::Note;
 use crate::codec::{self, DecodeError, Framer, Packet, ProtocolVersion};
+use crate::outcome::Note;
 use bytes::{Bytes, BytesMut};
 use std::io;
 use std::time::Duration;
@@ -35,7 +35,7 @@ const DRAIN_FOR: Duration = Duration::from_secs(5);
 pub enum Event {
     /// A whole packet that decoded.
     Packet {
-        packet: Packet,
+        packet: Box<Packet>,
         raw: Bytes,
         /// SHOULD-level observations of the codec.
         notes: Vec<Note>,
@@ -72,7 +72,10 @@ impl Event {
         match self {
             Event::Packet { packet, .. } => super::transcript::describe(packet),
             Event::Malformed { error, raw } => {
-                format!("malformed bytes ({error}) [{}]", super::transcript::hex(raw))
+                format!(
+                    "malformed bytes ({error}) [{}]",
+                    super::transcript::hex(raw)
+                )
             }
             Event::Closed(c) => c.to_string(),
         }
@@ -221,7 +224,7 @@ async fn read_loop(
                         Ok(decoded) => {
                             log.received(&name, &decoded.packet, &frame);
                             Event::Packet {
-                                packet: decoded.packet,
+                                packet: Box::new(decoded.packet),
                                 raw: frame,
                                 notes: decoded
                                     .notes

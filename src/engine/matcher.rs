@@ -90,7 +90,13 @@ fn is_special(key: &str) -> bool {
     matches!(key, "one_of" | "absent" | "hex")
 }
 
-fn walk(m: &Value, o: &Value, path: &str, vars: &Vars, caps: &mut Captures) -> Result<(), MatchError> {
+fn walk(
+    m: &Value,
+    o: &Value,
+    path: &str,
+    vars: &Vars,
+    caps: &mut Captures,
+) -> Result<(), MatchError> {
     match m {
         Value::Object(map) => walk_object(map, o, path, vars, caps),
         Value::Array(items) => {
@@ -100,7 +106,11 @@ fn walk(m: &Value, o: &Value, path: &str, vars: &Vars, caps: &mut Captures) -> R
             if items.len() != obs.len() {
                 return Err(Mismatch {
                     path: path.to_string(),
-                    expected: format!("{} element(s) {}", items.len(), show(&vars.substitute_lenient(m))),
+                    expected: format!(
+                        "{} element(s) {}",
+                        items.len(),
+                        show(&vars.substitute_lenient(m))
+                    ),
                     observed: format!("{} element(s) {}", obs.len(), show(o)),
                 }
                 .into());
@@ -152,7 +162,10 @@ fn walk_object(
                     Err(MatchError::Mismatch(_)) => {}
                 }
             }
-            let shown: Vec<String> = alts.iter().map(|a| show(&vars.substitute_lenient(a))).collect();
+            let shown: Vec<String> = alts
+                .iter()
+                .map(|a| show(&vars.substitute_lenient(a)))
+                .collect();
             return Err(Mismatch {
                 path: path.to_string(),
                 expected: format!("one of {}", shown.join(" | ")),
@@ -201,7 +214,11 @@ fn walk_object(
     }
     for (k, mv) in map {
         let ov = obs.and_then(|x| x.get(k)).unwrap_or(&Value::Null);
-        let sub = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+        let sub = if path.is_empty() {
+            k.clone()
+        } else {
+            format!("{path}.{k}")
+        };
         walk(mv, ov, &sub, vars, caps)?;
     }
     Ok(())
@@ -239,9 +256,13 @@ fn scalar_eq(want: &Value, o: &Value) -> bool {
         },
         // A text payload against a binary one that is not UTF-8 never matches.
         (Value::String(_), Value::Object(_)) => false,
-        (Value::Array(a), Value::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| scalar_eq(x, y)),
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| scalar_eq(x, y))
+        }
         (Value::Object(a), Value::Object(b)) => {
-            a.len() == b.len() && a.iter().all(|(k, x)| b.get(k).is_some_and(|y| scalar_eq(x, y)))
+            a.len() == b.len()
+                && a.iter()
+                    .all(|(k, x)| b.get(k).is_some_and(|y| scalar_eq(x, y)))
         }
         _ => want == o,
     }
@@ -297,7 +318,11 @@ mod tests {
     fn partial_mappings_and_scalars() {
         let pkt = json!({"publish": {"qos": 1, "retain": false, "topic": "n1/t", "packet_id": 3, "payload": "hi"}});
         assert!(m(json!({"publish": {"qos": 1}}), pkt.clone()).is_ok());
-        assert!(m(json!({"publish": {"topic": "{ns}/t", "payload": "hi"}}), pkt.clone()).is_ok());
+        assert!(m(
+            json!({"publish": {"topic": "{ns}/t", "payload": "hi"}}),
+            pkt.clone()
+        )
+        .is_ok());
         assert_eq!(
             mm(json!({"publish": {"qos": 0}}), pkt.clone()),
             "field publish.qos: expected 0, observed 1"
@@ -325,14 +350,38 @@ mod tests {
 
     #[test]
     fn one_of_absent_and_hex() {
-        let pkt = json!({"connack": {"session_present": false, "reason_code": 0x87, "properties": {}}});
-        assert!(m(json!({"connack": {"reason_code": {"one_of": [0x85, 0x87]}}}), pkt.clone()).is_ok());
-        assert!(mm(json!({"connack": {"reason_code": {"one_of": [0x85, 0x86]}}}), pkt.clone()).contains("one of 133 | 134"));
-        assert!(m(json!({"connack": {"properties": {"reason_string": {"absent": true}}}}), pkt.clone()).is_ok());
-        assert!(m(json!({"connack": {"properties": {"absent": true}}}), pkt.clone()).is_ok());
-        assert!(mm(json!({"connack": {"reason_code": {"absent": true}}}), pkt).contains("expected absent"));
+        let pkt =
+            json!({"connack": {"session_present": false, "reason_code": 0x87, "properties": {}}});
+        assert!(m(
+            json!({"connack": {"reason_code": {"one_of": [0x85, 0x87]}}}),
+            pkt.clone()
+        )
+        .is_ok());
+        assert!(mm(
+            json!({"connack": {"reason_code": {"one_of": [0x85, 0x86]}}}),
+            pkt.clone()
+        )
+        .contains("one of 133 | 134"));
+        assert!(m(
+            json!({"connack": {"properties": {"reason_string": {"absent": true}}}}),
+            pkt.clone()
+        )
+        .is_ok());
+        assert!(m(
+            json!({"connack": {"properties": {"absent": true}}}),
+            pkt.clone()
+        )
+        .is_ok());
+        assert!(
+            mm(json!({"connack": {"reason_code": {"absent": true}}}), pkt)
+                .contains("expected absent")
+        );
         let bin = json!({"publish": {"payload": {"hex": "00ff"}}});
-        assert!(m(json!({"publish": {"payload": {"hex": "00 FF"}}}), bin.clone()).is_ok());
+        assert!(m(
+            json!({"publish": {"payload": {"hex": "00 FF"}}}),
+            bin.clone()
+        )
+        .is_ok());
         assert!(m(json!({"publish": {"payload": "hi"}}), bin).is_err());
         let text = json!({"publish": {"payload": "hi"}});
         assert!(m(json!({"publish": {"payload": {"hex": "6869"}}}), text).is_ok());
@@ -352,7 +401,13 @@ mod tests {
     #[test]
     fn missing_structures_and_unknown_variables() {
         let pkt = json!({"connect": {"will": null, "client_id": "x"}});
-        assert!(mm(json!({"connect": {"will": {"topic": "t"}}}), pkt.clone()).contains("observed nothing"));
-        assert!(matches!(m(json!({"connect": {"client_id": "{nope}"}}), pkt), Err(MatchError::Tool(_))));
+        assert!(
+            mm(json!({"connect": {"will": {"topic": "t"}}}), pkt.clone())
+                .contains("observed nothing")
+        );
+        assert!(matches!(
+            m(json!({"connect": {"client_id": "{nope}"}}), pkt),
+            Err(MatchError::Tool(_))
+        ));
     }
 }

@@ -19,14 +19,23 @@ pub async fn connack(
     client_id: &str,
     wait: Duration,
 ) -> Result<Connack, String> {
-    let addr = endpoint.dial.as_deref().ok_or("the target is not a broker")?;
+    let addr = endpoint
+        .dial
+        .as_deref()
+        .ok_or("the target is not a broker")?;
     let stream = match timeout(wait, TcpStream::connect(addr)).await {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => return Err(format!("cannot connect to {addr}: {e}")),
         Err(_) => return Err(format!("cannot connect to {addr} within {wait:?}")),
     };
     let log = Recorder::new(Instant::now());
-    let mut conn = Connection::start("probe", stream, version, super::DEFAULT_MAX_PACKET_SIZE, log);
+    let mut conn = Connection::start(
+        "probe",
+        stream,
+        version,
+        super::DEFAULT_MAX_PACKET_SIZE,
+        log,
+    );
     let connect = Packet::Connect(Connect {
         protocol_name: version.protocol_name().into(),
         protocol_level: version.level(),
@@ -37,10 +46,10 @@ pub async fn connack(
     codec::encode(&connect, version, &mut buf).map_err(|e| e.to_string())?;
     conn.write(&buf, wait).await.map_err(|e| e.to_string())?;
     let answer = match conn.next(wait).await {
-        Some(Event::Packet {
-            packet: Packet::Connack(c),
-            ..
-        }) => Ok(c),
+        Some(Event::Packet { packet, .. }) => match *packet {
+            Packet::Connack(c) => Ok(c),
+            other => Err(format!("the answer to CONNECT was {other}")),
+        },
         Some(other) => Err(format!("the answer to CONNECT was {}", other.describe())),
         None => Err(format!("no CONNACK within {wait:?}")),
     };

@@ -8,8 +8,8 @@ use super::verdict::{Evidence, Judge, Stop};
 use super::EngineConfig;
 use crate::codec::{self, Overrides, Packet, ProtocolVersion};
 use crate::scenario::{
-    Accept, Check, CloseStep, DisconnectStep, Expect, ExpectClose, ExpectNothing,
-    ExpectUnordered, Open, Payload, Role, Scenario, Send, Step,
+    Accept, Check, CloseStep, DisconnectStep, Expect, ExpectClose, ExpectNothing, ExpectUnordered,
+    Open, Payload, Role, Scenario, Send, Step,
 };
 use crate::target::Endpoint;
 use bytes::BytesMut;
@@ -74,12 +74,16 @@ impl<'a> Runner<'a> {
 
     /// All steps, within the scenario's deadline.
     pub async fn run(&mut self) -> StepResult {
-        let limit = self.scenario.timeout.unwrap_or(self.config.scenario_timeout);
+        let limit = self
+            .scenario
+            .timeout
+            .unwrap_or(self.config.scenario_timeout);
         match timeout(limit, self.run_steps()).await {
             Ok(r) => r,
             Err(_) => {
                 let at = self.where_();
-                self.log.event("-", format!("scenario deadline of {limit:?} passed"));
+                self.log
+                    .event("-", format!("scenario deadline of {limit:?} passed"));
                 Err(Stop::Error(format!(
                     "the scenario did not finish within its deadline of {limit:?} ({at})"
                 )))
@@ -139,7 +143,13 @@ impl<'a> Runner<'a> {
         Ok(self.conns.get_mut(name).expect("checked above"))
     }
 
-    fn fail(&mut self, check: &Check, message: String, expected: Option<String>, observed: Option<String>) -> StepResult {
+    fn fail(
+        &mut self,
+        check: &Check,
+        message: String,
+        expected: Option<String>,
+        observed: Option<String>,
+    ) -> StepResult {
         let ev = Evidence {
             message: format!("{}: {message}", self.where_()),
             expected,
@@ -152,7 +162,9 @@ impl<'a> Runner<'a> {
 
     async fn open(&mut self, o: &Open) -> StepResult {
         if self.scenario.role == Role::Server {
-            return Err(self.error("`open` needs a broker; this scenario tests a client (use accept)"));
+            return Err(
+                self.error("`open` needs a broker; this scenario tests a client (use accept)")
+            );
         }
         let Some(addr) = self.endpoint.dial.clone() else {
             return Err(self.error("the target is a listener; `open` needs a broker to connect to"));
@@ -164,7 +176,11 @@ impl<'a> Runner<'a> {
         let stream = match timeout(within, TcpStream::connect(&addr)).await {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => return Err(self.error(format_args!("cannot connect to {addr}: {e}"))),
-            Err(_) => return Err(self.error(format_args!("cannot connect to {addr}: no answer within {within:?}"))),
+            Err(_) => {
+                return Err(self.error(format_args!(
+                    "cannot connect to {addr}: no answer within {within:?}"
+                )))
+            }
         };
         self.log.event(&o.name, format!("connected to {addr}"));
         self.start_connection(&o.name, stream);
@@ -203,7 +219,9 @@ impl<'a> Runner<'a> {
         fields.insert("protocol_level".into(), json!(self.version.level()));
         fields.insert("client_id".into(), json!(format!("{}{}", self.ns, name)));
         let given = match given {
-            Value::Object(m) if m.len() == 1 && m.get("connect").is_some_and(Value::is_object) => &m["connect"],
+            Value::Object(m) if m.len() == 1 && m.get("connect").is_some_and(Value::is_object) => {
+                &m["connect"]
+            }
             other => other,
         };
         if let Value::Object(m) = given {
@@ -222,7 +240,8 @@ impl<'a> Runner<'a> {
         let accepted = timeout(within, async { listener.lock().await.accept().await }).await;
         match accepted {
             Ok(Ok((stream, peer))) => {
-                self.log.event(&a.name, format!("accepted a connection from {peer}"));
+                self.log
+                    .event(&a.name, format!("accepted a connection from {peer}"));
                 if let Some(mut old) = self.conns.remove(&a.name) {
                     old.close().await;
                 }
@@ -246,9 +265,10 @@ impl<'a> Runner<'a> {
 
     async fn send(&mut self, s: &Send) -> StepResult {
         match &s.payload {
-            Payload::Packet { template, overrides } => {
-                self.send_template(&s.on, template, overrides).await
-            }
+            Payload::Packet {
+                template,
+                overrides,
+            } => self.send_template(&s.on, template, overrides).await,
             Payload::Raw(bytes) => {
                 let text = match decode_for_log(bytes, self.version) {
                     Some(p) => format!("raw bytes: {p}"),
@@ -260,7 +280,12 @@ impl<'a> Runner<'a> {
     }
 
     /// Substitutes variables, assigns packet identifiers, encodes and writes.
-    async fn send_template(&mut self, on: &str, template: &Value, overrides: &Overrides) -> StepResult {
+    async fn send_template(
+        &mut self,
+        on: &str,
+        template: &Value,
+        overrides: &Overrides,
+    ) -> StepResult {
         let mut value = self.vars.substitute(template).map_err(|e| self.error(e))?;
         let conn = self.conn(on)?;
         assign_packet_id(&mut value, conn);
@@ -302,7 +327,9 @@ impl<'a> Runner<'a> {
         let log = self.log.clone();
         let conn = self.conn(on)?;
         if !conn.is_writable() {
-            return Err(self.error(format_args!("connection `{on}` was already closed by the scenario")));
+            return Err(self.error(format_args!(
+                "connection `{on}` was already closed by the scenario"
+            )));
         }
         // Logged before writing, so the answer never appears before the question.
         log.sent(on, text, bytes);
@@ -324,7 +351,10 @@ impl<'a> Runner<'a> {
         match event {
             None => self.fail(
                 &e.check,
-                format!("expected {expected} on {} within {within:?}, nothing arrived", e.on),
+                format!(
+                    "expected {expected} on {} within {within:?}, nothing arrived",
+                    e.on
+                ),
                 Some(expected),
                 Some(format!("nothing within {within:?}")),
             ),
@@ -364,7 +394,8 @@ impl<'a> Runner<'a> {
 
     fn take_notes(&mut self, on: &str, notes: Vec<crate::outcome::Note>) {
         for n in notes {
-            self.judge.note(n.statement, format!("on {on}: {}", n.message));
+            self.judge
+                .note(n.statement, format!("on {on}: {}", n.message));
         }
     }
 
@@ -388,7 +419,9 @@ impl<'a> Runner<'a> {
                 }
                 return Ok(());
             }
-            let missing: Vec<usize> = (0..u.packets.len()).filter(|i| owner[*i].is_none()).collect();
+            let missing: Vec<usize> = (0..u.packets.len())
+                .filter(|i| owner[*i].is_none())
+                .collect();
             // Connections that can still deliver something.
             let live: BTreeSet<String> = u
                 .packets
@@ -420,7 +453,11 @@ impl<'a> Runner<'a> {
                     .iter()
                     .map(|i| {
                         let e = &u.packets[*i];
-                        format!("{} on {}", show(&self.vars.substitute_lenient(&e.packet)), e.on)
+                        format!(
+                            "{} on {}",
+                            show(&self.vars.substitute_lenient(&e.packet)),
+                            e.on
+                        )
                     })
                     .collect();
                 let expected = list.join("; ");
@@ -431,7 +468,11 @@ impl<'a> Runner<'a> {
                     Some(format!("nothing more within {within:?}")),
                 );
             };
-            let pending_here: Vec<usize> = missing.iter().copied().filter(|i| u.packets[*i].on == on).collect();
+            let pending_here: Vec<usize> = missing
+                .iter()
+                .copied()
+                .filter(|i| u.packets[*i].on == on)
+                .collect();
             match event {
                 Event::Packet { packet, notes, .. } => {
                     self.take_notes(&on, notes);
@@ -448,11 +489,18 @@ impl<'a> Runner<'a> {
                     }
                     compat.push(fits);
                     arrivals.push((on.clone(), describe(&packet)));
-                    let adj: Vec<Vec<usize>> = compat.iter().map(|f| f.iter().map(|(i, _)| *i).collect()).collect();
+                    let adj: Vec<Vec<usize>> = compat
+                        .iter()
+                        .map(|f| f.iter().map(|(i, _)| *i).collect())
+                        .collect();
                     let (size, assignment) = max_matching(&adj, u.packets.len());
                     if size < arrivals.len() {
                         // This packet fits none of the places left for it.
-                        let target = pending_here.first().or(missing.first()).copied().unwrap_or(0);
+                        let target = pending_here
+                            .first()
+                            .or(missing.first())
+                            .copied()
+                            .unwrap_or(0);
                         let e = &u.packets[target];
                         let why = match match_packet(&e.packet, &packet, &self.vars) {
                             Err(MatchError::Mismatch(m)) => format!(" ({m})"),
@@ -505,7 +553,10 @@ impl<'a> Runner<'a> {
                 let observed = ev.describe();
                 self.fail(
                     &n.check,
-                    format!("expected nothing on {} for {:?}, observed {observed}", n.on, n.duration),
+                    format!(
+                        "expected nothing on {} for {:?}, observed {observed}",
+                        n.on, n.duration
+                    ),
                     Some(format!("nothing for {:?}", n.duration)),
                     Some(observed),
                 )
@@ -564,7 +615,7 @@ impl<'a> Runner<'a> {
                 self.capture(caps);
                 continue;
             }
-            if let Packet::Disconnect(d) = &packet {
+            if let Packet::Disconnect(d) = &*packet {
                 // 5.0 lets a server say why before it closes (MQTT-4.13.1-1);
                 // a 3.1.1 server has no DISCONNECT to send.
                 let accepted = self.version.is_v5()
@@ -582,9 +633,14 @@ impl<'a> Runner<'a> {
             let observed = describe(&packet);
             let expected = if self.version.is_v5() {
                 if c.disconnect_codes.is_empty() {
-                    "the connection closed, optionally after DISCONNECT with a reason code >= 0x80".to_string()
+                    "the connection closed, optionally after DISCONNECT with a reason code >= 0x80"
+                        .to_string()
                 } else {
-                    let codes: Vec<String> = c.disconnect_codes.iter().map(|x| format!("0x{x:02x}")).collect();
+                    let codes: Vec<String> = c
+                        .disconnect_codes
+                        .iter()
+                        .map(|x| format!("0x{x:02x}"))
+                        .collect();
                     format!(
                         "the connection closed, optionally after DISCONNECT with reason code {}",
                         codes.join(" or ")
@@ -607,12 +663,18 @@ impl<'a> Runner<'a> {
     async fn disconnect(&mut self, d: &DisconnectStep) -> StepResult {
         let fields = d.template.clone().unwrap_or_else(|| json!({}));
         let fields = match fields {
-            Value::Object(m) if m.len() == 1 && m.get("disconnect").is_some() => m["disconnect"].clone(),
+            Value::Object(m) if m.len() == 1 && m.get("disconnect").is_some() => {
+                m["disconnect"].clone()
+            }
             Value::Null => json!({}),
             other => other,
         };
-        self.send_template(&d.on, &json!({ "disconnect": fields }), &Overrides::default())
-            .await?;
+        self.send_template(
+            &d.on,
+            &json!({ "disconnect": fields }),
+            &Overrides::default(),
+        )
+        .await?;
         let log = self.log.clone();
         let conn = self.conn(&d.on)?;
         conn.close().await;
@@ -647,7 +709,9 @@ impl<'a> Runner<'a> {
     async fn cleanup_inner(&mut self) {
         let names: Vec<String> = self.conns.keys().cloned().collect();
         for name in names {
-            let Some(conn) = self.conns.get_mut(&name) else { continue };
+            let Some(conn) = self.conns.get_mut(&name) else {
+                continue;
+            };
             if conn.is_writable() && conn.closed.is_none() {
                 // A normal DISCONNECT, so no Will Message is published. A
                 // server does not send one in 3.1.1, so then just close.
@@ -680,7 +744,13 @@ impl<'a> Runner<'a> {
             .await
             .map_err(|_| format!("connect to {addr} timed out"))?
             .map_err(|e| format!("connect to {addr}: {e}"))?;
-        let mut conn = Connection::start(name, stream, self.version, self.config.max_packet_size, self.log.clone());
+        let mut conn = Connection::start(
+            name,
+            stream,
+            self.version,
+            self.config.max_packet_size,
+            self.log.clone(),
+        );
         let mut packets = vec![Packet::Connect(crate::codec::Connect {
             protocol_name: self.version.protocol_name().into(),
             protocol_level: self.version.level(),
@@ -693,7 +763,8 @@ impl<'a> Runner<'a> {
         self.log.sent(name, describe(p), &buf);
         conn.write(&buf, wait).await.map_err(|e| e.to_string())?;
         match conn.next(wait).await {
-            Some(Event::Packet { packet: Packet::Connack(c), .. }) if c.reason_code == 0 => {}
+            Some(Event::Packet { packet, .. }) if matches!(*packet, Packet::Connack(ref c) if c.reason_code == 0) =>
+                {}
             Some(ev) => return Err(format!("the broker answered {}", ev.describe())),
             None => return Err("no CONNACK".into()),
         }
@@ -757,13 +828,20 @@ fn overrides_text(o: &Overrides) -> String {
 
 /// Raw bytes as a packet, when they happen to be exactly one.
 fn decode_for_log(bytes: &[u8], version: ProtocolVersion) -> Option<String> {
-    codec::decode(bytes, version).ok().map(|d| describe(&d.packet))
+    codec::decode(bytes, version)
+        .ok()
+        .map(|d| describe(&d.packet))
 }
 
 /// Maximum bipartite matching of arrivals (left) to expectations (right),
 /// by augmenting paths. Returns its size and, per expectation, its arrival.
 fn max_matching(adj: &[Vec<usize>], right: usize) -> (usize, Vec<Option<usize>>) {
-    fn augment(a: usize, adj: &[Vec<usize>], seen: &mut [bool], owner: &mut [Option<usize>]) -> bool {
+    fn augment(
+        a: usize,
+        adj: &[Vec<usize>],
+        seen: &mut [bool],
+        owner: &mut [Option<usize>],
+    ) -> bool {
         for &e in &adj[a] {
             if seen[e] {
                 continue;

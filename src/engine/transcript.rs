@@ -100,7 +100,7 @@ impl Recorder {
 
 /// A packet in one line.
 pub fn describe(packet: &Packet) -> String {
-    serde_json::to_string(packet).unwrap_or_else(|e| format!("{packet:?} ({e})"))
+    packet.to_string()
 }
 
 /// Hex of at most [`MAX_HEX_BYTES`] bytes, noting how many were left out.

@@ -7,8 +7,8 @@
 //! left for the matcher.
 
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::collections::hash_map::RandomState;
+use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -34,7 +34,8 @@ impl Vars {
     /// Like [`Vars::substitute`], but unknown variables stay as written (for
     /// showing a matcher in a message).
     pub fn substitute_lenient(&self, template: &Value) -> Value {
-        self.walk(template, false).unwrap_or_else(|_| template.clone())
+        self.walk(template, false)
+            .unwrap_or_else(|_| template.clone())
     }
 
     fn walk(&self, v: &Value, strict: bool) -> Result<Value, String> {
@@ -202,7 +203,10 @@ mod tests {
     #[test]
     fn whole_string_keeps_type() {
         let v = vars();
-        assert_eq!(v.substitute(&json!({"packet_id": "{pid}"})).unwrap(), json!({"packet_id": 7}));
+        assert_eq!(
+            v.substitute(&json!({"packet_id": "{pid}"})).unwrap(),
+            json!({"packet_id": 7})
+        );
         assert_eq!(v.substitute(&json!("{ns}")).unwrap(), json!("ab12"));
     }
 
@@ -210,7 +214,8 @@ mod tests {
     fn inside_strings_as_text() {
         let v = vars();
         assert_eq!(
-            v.substitute(&json!({"topic": "{ns}/t/{pid}", "c": "x{client_id.a}"})).unwrap(),
+            v.substitute(&json!({"topic": "{ns}/t/{pid}", "c": "x{client_id.a}"}))
+                .unwrap(),
             json!({"topic": "ab12/t/7", "c": "xab12a"})
         );
     }
@@ -221,15 +226,24 @@ mod tests {
         assert_eq!(v.substitute(&json!("{{ns}")).unwrap(), json!("{ns}"));
         assert_eq!(v.substitute(&json!("a{{b")).unwrap(), json!("a{b"));
         assert_eq!(v.substitute(&json!("{=x}")).unwrap(), json!("{=x}"));
-        assert_eq!(v.substitute(&json!("open { only")).unwrap(), json!("open { only"));
+        assert_eq!(
+            v.substitute(&json!("open { only")).unwrap(),
+            json!("open { only")
+        );
     }
 
     #[test]
     fn unknown_variable_is_an_error_unless_lenient() {
         let v = vars();
-        assert!(v.substitute(&json!("{nope}/x")).unwrap_err().contains("{nope}"));
+        assert!(v
+            .substitute(&json!("{nope}/x"))
+            .unwrap_err()
+            .contains("{nope}"));
         assert!(v.substitute(&json!("{nope}")).is_err());
-        assert_eq!(v.substitute_lenient(&json!(["{nope}", "{ns}"])), json!(["{nope}", "ab12"]));
+        assert_eq!(
+            v.substitute_lenient(&json!(["{nope}", "{ns}"])),
+            json!(["{nope}", "ab12"])
+        );
     }
 
     #[test]
