@@ -681,6 +681,37 @@ fn fuzz_like_inputs_never_panic() {
     }
 }
 
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    /// Random edits of a valid file load or fail with a located error; they never panic.
+    #[test]
+    fn edited_files_never_panic(
+        edits in proptest::collection::vec((0usize..4000, proptest::prelude::any::<char>(), 0usize..4), 1..6)
+    ) {
+        let mut text: Vec<char> = EVERY_STEP.chars().collect();
+        for (at, c, how) in edits {
+            let at = at % (text.len() + 1);
+            match how {
+                0 => text.insert(at, c),
+                1 if at < text.len() => { text.remove(at); }
+                2 if at < text.len() => text[at] = c,
+                _ => text.truncate(at),
+            }
+        }
+        let text: String = text.into_iter().collect();
+        if let Err(e) = load_str("f.yaml", &text, catalogs()) {
+            proptest::prop_assert!(!e.message.is_empty());
+            proptest::prop_assert!(e.line >= 1, "{}", e);
+        }
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+        let _ = load_str("f.yaml", &text, catalogs());
+    }
+}
+
 #[test]
 fn files_load_from_a_folder() {
     let dir = tempfile::tempdir().unwrap();
@@ -732,6 +763,6 @@ fn embedded_cases_match_the_folder() {
     assert_eq!(
         ids(&embedded),
         ids(&on_disk),
-        "the embedded cases are stale: run `touch src/scenario/embedded.rs` and rebuild"
+        "the embedded cases differ from cases/ (build.rs should rebuild on any change there)"
     );
 }
