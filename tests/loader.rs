@@ -3,7 +3,8 @@
 
 use mqttspec::codec::ProtocolVersion::{V3_1_1, V5};
 use mqttspec::scenario::{
-    load_dir, load_embedded, load_files, load_str, LoadError, Payload, Role, Scenario, Step,
+    load_dir, load_embedded, load_files, load_str, load_suite, LoadError, Payload, Role, Scenario,
+    Step,
 };
 use mqttspec::spec::Catalogs;
 use serde_json::json;
@@ -743,6 +744,42 @@ fn files_load_from_a_folder() {
     assert!(e.message.contains("more than the limit"), "{e}");
     let e = load_dir(&root.join("missing"), catalogs()).unwrap_err();
     assert_eq!(e.line, 0);
+}
+
+#[test]
+fn a_cases_folder_may_bring_its_own_catalog() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("spec")).unwrap();
+    let statement = |id: &str| {
+        format!("- {{id: {id}, section: \"9.9\", title: T, level: MUST, applies_to: server, wire_testable: true, summary: S}}\n")
+    };
+    std::fs::write(root.join("spec/mqtt-3.1.1.yaml"), statement("MQTT-9.9.9-1")).unwrap();
+    std::fs::write(root.join("spec/mqtt-5.0.yaml"), statement("MQTT-9.9.9-2")).unwrap();
+    std::fs::write(
+        root.join("s.yaml"),
+        "protocol: \"3.1.1\"\nscenarios:\n  - {id: a, title: t, requirements: [MQTT-9.9.9-1], steps: [open: a]}\n",
+    )
+    .unwrap();
+    let (catalogs, scenarios) = load_suite(Some(root)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(catalogs.get(V3_1_1).unwrap().len(), 1);
+    assert_eq!(scenarios[0].section, "9.9");
+    // A broken catalog is reported with its own location.
+    std::fs::write(
+        root.join("spec/mqtt-5.0.yaml"),
+        "- {id: MQTT-9.9.9-2, level: MUST}\n",
+    )
+    .unwrap();
+    let e = load_suite(Some(root)).unwrap_err();
+    assert!(e.file.ends_with("spec/mqtt-5.0.yaml"), "{e}");
+    assert_eq!((e.line, e.message.as_str()), (1, "missing field `section`"));
+    // Without a spec/ folder, the built-in catalog applies.
+    std::fs::remove_dir_all(root.join("spec")).unwrap();
+    let e = load_suite(Some(root)).unwrap_err();
+    assert!(
+        e.message.contains("unknown statement `MQTT-9.9.9-1`"),
+        "{e}"
+    );
 }
 
 #[test]
