@@ -289,8 +289,14 @@ impl<'a> Runner<'a> {
         let mut value = self.vars.substitute(template).map_err(|e| self.error(e))?;
         let conn = self.conn(on)?;
         assign_packet_id(&mut value, conn);
-        let packet: Packet = serde_json::from_value(value.clone())
+        let mut packet: Packet = serde_json::from_value(value.clone())
             .map_err(|e| self.error(format_args!("not a valid packet ({e}): {}", show(&value))))?;
+        if let Packet::Connect(c) = &mut packet {
+            // Level 0 means "the scenario's version"; say which in the transcript.
+            if c.protocol_level == 0 {
+                c.protocol_level = self.version.level();
+            }
+        }
         let mut buf = BytesMut::new();
         codec::encode_with(&packet, self.version, overrides, &mut buf)
             .map_err(|e| self.error(format_args!("cannot encode {}: {e}", describe(&packet))))?;
