@@ -157,6 +157,10 @@ pub fn retain_allowed(p: &mut Properties, ctx: Ctx) {
         subscription_identifier_available,
         shared_subscription_available
     );
+    // Authentication Data needs an Authentication Method.
+    if p.authentication_method.is_none() {
+        p.authentication_data = None;
+    }
     // A SUBSCRIBE carries at most one Subscription Identifier.
     if ctx == Ctx::Subscribe {
         p.subscription_identifiers.truncate(1);
