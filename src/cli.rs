@@ -1,1 +1,334 @@
-//! Command-line definitions (clap).
+//! Command-line definitions (clap). Parsing only: the commands themselves
+//! live in [`crate::app`].
+
+use crate::codec::ProtocolVersion;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mqttspec",
+    version,
+    about = "MQTT 3.1.1 and 5.0 conformance tests with a verdict per normative statement",
+    long_about = "MQTT 3.1.1 and 5.0 conformance tests with a verdict per normative statement.\n\n\
+                  Without a subcommand, runs every scenario against the embedded broker.",
+    after_help = "Exit status: 0 no failures (skips allowed), 1 a failure or error, \
+                  2 usage or scenario-file error, 3 target unreachable or died."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run scenarios against a broker and write reports.
+    Run(Box<RunArgs>),
+    /// List the selected scenarios: one line per scenario and protocol.
+    List(ListArgs),
+    /// Show how many normative statements the scenarios check.
+    Coverage(CoverageArgs),
+    /// Decode MQTT packets given in hex and explain what is wrong with them.
+    Decode(DecodeArgs),
+}
+
+/// Which scenarios to run or list.
+#[derive(Debug, Clone, Default, Args)]
+pub struct Selection {
+    /// Scenario id globs (e.g. `publish/*`); a scenario matching any runs.
+    #[arg(value_name = "FILTER")]
+    pub filters: Vec<String>,
+    /// Protocol versions to test.
+    #[arg(long, value_name = "VERSION", default_value = "all", value_parser = parse_protocols)]
+    pub protocol: Protocols,
+    /// Only scenarios checking a statement matching this glob (e.g. `MQTT-3.3.*`); repeatable.
+    #[arg(long = "requirement", value_name = "GLOB")]
+    pub requirements: Vec<String>,
+    /// Read scenarios from this directory instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub cases: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// A running broker, `tcp://HOST:PORT` (default: the embedded broker).
+    #[arg(long, value_name = "tcp://HOST:PORT", value_parser = parse_tcp_target, conflicts_with = "spawn")]
+    pub target: Option<String>,
+    /// Start the broker with this shell command; `{port}` is replaced by a free port.
+    #[arg(long, value_name = "COMMAND", value_parser = parse_spawn)]
+    pub spawn: Option<String>,
+    /// Scenarios run at once.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = default_jobs(), value_parser = parse_jobs)]
+    pub jobs: usize,
+    /// Deadline of a scenario that sets none, e.g. `10s`, `500ms`, `1.5s`.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// The broker's declared limits and optional features (YAML).
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Write a JUnit XML report.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+    /// Write a JSON report (reports/schema/report.schema.json).
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+    /// Write a Markdown report (per-requirement table).
+    #[arg(long, value_name = "PATH")]
+    pub markdown: Option<PathBuf>,
+    /// Write a self-contained HTML report.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
+    /// Write junit.xml, report.json, report.md and report.html into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
+    /// No progress: only the final summary.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+impl Default for RunArgs {
+    /// What `mqttspec` without a subcommand does.
+    fn default() -> Self {
+        RunArgs {
+            selection: Selection::default(),
+            target: None,
+            spawn: None,
+            jobs: default_jobs(),
+            timeout: Duration::from_secs(10),
+            profile: None,
+            junit: None,
+            json: None,
+            markdown: None,
+            html: None,
+            report_dir: None,
+            quiet: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CoverageArgs {
+    /// Only this protocol version (default: both).
+    #[arg(long, value_name = "VERSION", value_parser = parse_version)]
+    pub protocol: Option<ProtocolVersion>,
+    /// Print the coverage as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Read scenarios from this directory instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub cases: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DecodeArgs {
+    /// Version for packets other than CONNECT (a CONNECT carries its own)
+    /// [default: the level of a preceding CONNECT, else 3.1.1].
+    #[arg(long, value_name = "VERSION", value_parser = parse_version)]
+    pub protocol: Option<ProtocolVersion>,
+    /// Packet bytes in hex, spaces allowed (`10 0c 00 04 ...`); several packets
+    /// may follow each other; `-` reads the hex from standard input.
+    #[arg(value_name = "HEX", required = true)]
+    pub hex: Vec<String>,
+}
+
+/// `--protocol`: one version or all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Protocols {
+    #[default]
+    All,
+    Only(ProtocolVersion),
+}
+
+impl Protocols {
+    pub fn includes(self, v: ProtocolVersion) -> bool {
+        match self {
+            Protocols::All => true,
+            Protocols::Only(p) => p == v,
+        }
+    }
+
+    /// The versions selected, in order.
+    pub fn versions(self) -> Vec<ProtocolVersion> {
+        match self {
+            Protocols::All => vec![ProtocolVersion::V3_1_1, ProtocolVersion::V5],
+            Protocols::Only(p) => vec![p],
+        }
+    }
+}
+
+/// Number of CPUs × 4: scenarios mostly wait on the network.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()) * 4
+}
+
+fn parse_protocols(s: &str) -> Result<Protocols, String> {
+    if s.eq_ignore_ascii_case("all") {
+        return Ok(Protocols::All);
+    }
+    parse_version(s).map(Protocols::Only)
+}
+
+/// 3.1.1 or 5.0 (3.1 is only recognised when decoding, never tested).
+fn parse_version(s: &str) -> Result<ProtocolVersion, String> {
+    match s.parse::<ProtocolVersion>() {
+        Ok(ProtocolVersion::V3_1) | Err(_) => Err(format!(
+            "unknown MQTT version `{s}` (expected 3.1.1, 5.0 or all)"
+        )),
+        Ok(v) => Ok(v),
+    }
+}
+
+/// `tcp://HOST:PORT` or `HOST:PORT` -> `HOST:PORT`.
+pub fn parse_tcp_target(s: &str) -> Result<String, String> {
+    let addr = s.strip_prefix("tcp://").unwrap_or(s);
+    if addr.contains("://") {
+        return Err(format!("`{s}`: only tcp:// targets are supported"));
+    }
+    let (host, port) = addr
+        .rsplit_once(':')
+        .ok_or_else(|| format!("`{s}`: expected tcp://HOST:PORT"))?;
+    let host_ok = !host.is_empty() && !host.contains('/');
+    match port.parse::<u16>() {
+        Ok(p) if p != 0 && host_ok => Ok(addr.to_string()),
+        _ => Err(format!(
+            "`{s}`: expected tcp://HOST:PORT with a port from 1 to 65535"
+        )),
+    }
+}
+
+fn parse_spawn(s: &str) -> Result<String, String> {
+    if !s.contains("{port}") {
+        return Err("the command must contain `{port}`, where the broker's port goes".into());
+    }
+    Ok(s.to_string())
+}
+
+fn parse_jobs(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("`{s}`: expected a number of at least 1")),
+    }
+}
+
+/// `500ms`, `10s`, `1.5s`, `2m`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let bad = || format!("`{s}`: expected a duration such as 500ms, 10s or 1.5s");
+    let (num, unit) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = s.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        return Err(bad());
+    };
+    if num.is_empty() || !num.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return Err(bad());
+    }
+    let secs = num.parse::<f64>().map_err(|_| bad())? * unit;
+    if !(secs > 0.0 && secs <= 86_400.0) {
+        return Err(format!(
+            "`{s}`: expected a duration above 0 and at most 24h"
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn run_defaults_and_options() {
+        let cli = Cli::try_parse_from(["mqttspec", "run"]).unwrap();
+        let Some(Command::Run(r)) = cli.command else {
+            panic!()
+        };
+        assert_eq!(r.timeout, Duration::from_secs(10));
+        assert_eq!(r.jobs, default_jobs());
+        assert_eq!(r.selection.protocol, Protocols::All);
+
+        let cli = Cli::try_parse_from([
+            "mqttspec",
+            "run",
+            "publish/*",
+            "connect/*",
+            "--target",
+            "tcp://localhost:1883",
+            "--protocol",
+            "5.0",
+            "--requirement",
+            "MQTT-3.3.*",
+            "--requirement",
+            "MQTT-4.*",
+            "--jobs",
+            "3",
+            "--timeout",
+            "1.5s",
+            "--report-dir",
+            "out",
+            "-q",
+        ])
+        .unwrap();
+        let Some(Command::Run(r)) = cli.command else {
+            panic!()
+        };
+        assert_eq!(r.selection.filters, ["publish/*", "connect/*"]);
+        assert_eq!(r.target.as_deref(), Some("localhost:1883"));
+        assert_eq!(r.selection.protocol, Protocols::Only(ProtocolVersion::V5));
+        assert_eq!(r.selection.requirements, ["MQTT-3.3.*", "MQTT-4.*"]);
+        assert_eq!((r.jobs, r.timeout), (3, Duration::from_millis(1500)));
+        assert!(r.quiet);
+    }
+
+    #[test]
+    fn usage_errors() {
+        for args in [
+            &[
+                "mqttspec",
+                "run",
+                "--target",
+                "tcp://h:1",
+                "--spawn",
+                "b {port}",
+            ][..],
+            &["mqttspec", "run", "--spawn", "broker -p 1883"],
+            &["mqttspec", "run", "--target", "http://h:1"],
+            &["mqttspec", "run", "--target", "host"],
+            &["mqttspec", "run", "--target", "host:0"],
+            &["mqttspec", "run", "--protocol", "3.1"],
+            &["mqttspec", "run", "--jobs", "0"],
+            &["mqttspec", "run", "--timeout", "10"],
+            &["mqttspec", "decode"],
+            &["mqttspec", "coverage", "--protocol", "all"],
+            &["mqttspec", "frobnicate"],
+        ] {
+            let e = Cli::try_parse_from(args).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        for bad in ["", "s", "-1s", "1e3s", "0s", "1h", "1.5"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -4,6 +4,7 @@
 //! the [`engine`] plays them against a [`target`] through the shared
 //! [`codec`], and the [`report`] module writes the [`outcome::RunReport`].
 
+pub mod app;
 pub mod cli;
 pub mod codec;
 pub mod engine;

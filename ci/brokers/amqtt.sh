@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # amqtt (Python asyncio broker, formerly hbmqtt; PyPI) for mqttspec runs.
 # Speaks MQTT 3.1.1 only: run mqttspec with --protocol 3.1.1.
+# Known gap in 0.12.1: keep-alive is not enforced (a silent client is never
+# disconnected), and no config option turns it on.
 #
 #   amqtt.sh install      python3 -m venv $MQTTSPEC_BROKERS_DIR/amqtt/venv
 #                         + pip install amqtt==0.12.1

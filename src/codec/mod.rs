@@ -11,9 +11,13 @@
 //! match received packets field by field.
 
 pub mod binary;
+mod display;
 pub mod error;
 pub mod packet;
+pub mod primitives;
 pub mod properties;
+pub mod reason_code;
+pub mod topic;
 pub mod version;
 
 pub use binary::Binary;
@@ -21,6 +25,8 @@ pub use error::{DecodeError, EncodeError, ErrorKind};
 pub use packet::*;
 pub use properties::Properties;
 pub use version::ProtocolVersion;
+
+use bytes::{Bytes, BytesMut};
 
 pub mod overrides;
 pub mod stream;
@@ -49,14 +55,188 @@ pub struct Note {
 /// which must hold nothing after it. A CONNECT is decoded by the protocol
 /// level it carries; every other packet by `version`.
 pub fn decode(frame: &[u8], version: ProtocolVersion) -> Result<Decoded, DecodeError> {
-    let _ = (frame, version);
-    Err(DecodeError {
-        kind: ErrorKind::Malformed,
-        offset: 0,
-        field: "packet",
-        statement: None,
-        message: "decoder not written yet".into(),
-    })
+    decode_impl(frame, None, version)
+}
+
+/// Like [`decode`], but binary fields (payloads, passwords, correlation and
+/// authentication data) are slices of `frame` instead of copies.
+pub fn decode_bytes(frame: Bytes, version: ProtocolVersion) -> Result<Decoded, DecodeError> {
+    decode_impl(&frame, Some(&frame), version)
+}
+
+/// The parsed fixed header of a whole frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FixedHeader {
+    /// The 4-bit type, as on the wire (0 and, in 3.1.1, 15 are reserved).
+    pub type_nibble: u8,
+    pub flags: u8,
+    /// The Remaining Length value.
+    pub remaining_length: u32,
+    /// Bytes taken by the fixed header (1 + the length field).
+    pub header_len: usize,
+    /// Whether the length field used more bytes than needed.
+    pub non_minimal: bool,
+}
+
+impl FixedHeader {
+    /// Reads a fixed header from the front of `buf`. `Incomplete` means more
+    /// bytes are needed to read it.
+    pub fn parse(buf: &[u8]) -> Result<FixedHeader, DecodeError> {
+        let Some(&b0) = buf.first() else {
+            return Err(DecodeError {
+                kind: ErrorKind::Incomplete,
+                offset: 0,
+                field: "fixed header",
+                statement: None,
+                message: "no bytes".into(),
+            });
+        };
+        match primitives::parse_vbi(&buf[1..]) {
+            primitives::VbiParse::Value { value, len } => Ok(FixedHeader {
+                type_nibble: b0 >> 4,
+                flags: b0 & 0x0f,
+                remaining_length: value,
+                header_len: 1 + len,
+                non_minimal: len > primitives::vbi_len(value),
+            }),
+            primitives::VbiParse::Incomplete => Err(DecodeError {
+                kind: ErrorKind::Incomplete,
+                offset: buf.len(),
+                field: "remaining length",
+                statement: None,
+                message: "the Remaining Length field is not complete".into(),
+            }),
+            primitives::VbiParse::TooLong => Err(DecodeError {
+                kind: ErrorKind::Malformed,
+                offset: 4,
+                field: "remaining length",
+                statement: None,
+                message: "Remaining Length field longer than 4 bytes".into(),
+            }),
+        }
+    }
+
+    /// Bytes of the whole packet.
+    pub fn packet_len(&self) -> usize {
+        self.header_len + self.remaining_length as usize
+    }
+}
+
+/// The fixed-header flags each packet type must carry (PUBLISH excepted),
+/// with the statement that says so in each version.
+fn required_flags(t: PacketType) -> (u8, Option<&'static str>, Option<&'static str>) {
+    match t {
+        PacketType::Pubrel => (0b0010, Some("MQTT-3.6.1-1"), Some("MQTT-3.6.1-1")),
+        PacketType::Subscribe => (0b0010, Some("MQTT-3.8.1-1"), Some("MQTT-3.8.1-1")),
+        PacketType::Unsubscribe => (0b0010, Some("MQTT-3.10.1-1"), Some("MQTT-3.10.1-1")),
+        PacketType::Disconnect => (0, Some("MQTT-3.14.1-1"), Some("MQTT-3.14.1-1")),
+        PacketType::Auth => (0, None, Some("MQTT-3.15.1-1")),
+        _ => (0, Some("MQTT-2.2.2-1"), Some("MQTT-2.1.3-1")),
+    }
+}
+
+fn decode_impl(
+    frame: &[u8],
+    owner: Option<&Bytes>,
+    version: ProtocolVersion,
+) -> Result<Decoded, DecodeError> {
+    let h = FixedHeader::parse(frame)?;
+    let total = h.packet_len();
+    if frame.len() < total {
+        return Err(DecodeError {
+            kind: ErrorKind::Incomplete,
+            offset: frame.len(),
+            field: "packet",
+            statement: None,
+            message: format!(
+                "the packet needs {total} bytes, {} are present",
+                frame.len()
+            ),
+        });
+    }
+    if frame.len() > total {
+        return Err(DecodeError {
+            kind: ErrorKind::Malformed,
+            offset: total,
+            field: "packet",
+            statement: None,
+            message: format!(
+                "{} byte(s) after the end of the packet",
+                frame.len() - total
+            ),
+        });
+    }
+    let mut notes = Vec::new();
+    let mut r = primitives::Reader::new(frame, owner, h.header_len, total, version, &mut notes);
+    let Some(t) = PacketType::from_nibble(h.type_nibble)
+        .filter(|t| *t != PacketType::Auth || version.is_v5())
+    else {
+        return Err(r.err_at(
+            0,
+            ErrorKind::Malformed,
+            "packet type",
+            None,
+            format!("reserved packet type {}", h.type_nibble),
+        ));
+    };
+    if t != PacketType::Publish {
+        let (want, s311, s5) = required_flags(t);
+        if h.flags != want {
+            return Err(r.err_at(
+                0,
+                ErrorKind::Malformed,
+                "fixed header flags",
+                r.sid(s311, s5),
+                format!("{} flags must be {want:04b}, got {:04b}", t.name(), h.flags),
+            ));
+        }
+    }
+    use properties::PropertyContext as Ctx;
+    let packet = match t {
+        PacketType::Connect => {
+            let (name, level, v) = Connect::read_version(&mut r)?;
+            r.version = v;
+            Packet::Connect(Connect::read_rest(&mut r, name, level)?)
+        }
+        PacketType::Connack => Packet::Connack(Connack::read(&mut r)?),
+        PacketType::Publish => Packet::Publish(Publish::read(&mut r, h.flags)?),
+        PacketType::Puback => Packet::Puback(Ack::read(&mut r, Ctx::Puback)?),
+        PacketType::Pubrec => Packet::Pubrec(Ack::read(&mut r, Ctx::Pubrec)?),
+        PacketType::Pubrel => Packet::Pubrel(Ack::read(&mut r, Ctx::Pubrel)?),
+        PacketType::Pubcomp => Packet::Pubcomp(Ack::read(&mut r, Ctx::Pubcomp)?),
+        PacketType::Subscribe => Packet::Subscribe(Subscribe::read(&mut r)?),
+        PacketType::Suback => Packet::Suback(Suback::read(&mut r)?),
+        PacketType::Unsubscribe => Packet::Unsubscribe(Unsubscribe::read(&mut r)?),
+        PacketType::Unsuback => Packet::Unsuback(Unsuback::read(&mut r)?),
+        PacketType::Pingreq => Packet::Pingreq(Empty::read(&mut r)?),
+        PacketType::Pingresp => Packet::Pingresp(Empty::read(&mut r)?),
+        PacketType::Disconnect => Packet::Disconnect(Disconnect::read(&mut r)?),
+        PacketType::Auth => Packet::Auth(Auth::read(&mut r)?),
+    };
+    // A CONNECT's own level decides which rule applies to its length field.
+    if h.non_minimal {
+        if r.version.is_v5() {
+            return Err(r.err_at(
+                1,
+                ErrorKind::Malformed,
+                "remaining length",
+                Some("MQTT-1.5.5-1"),
+                format!(
+                    "Remaining Length {} is encoded in {} bytes instead of {}",
+                    h.remaining_length,
+                    h.header_len - 1,
+                    primitives::vbi_len(h.remaining_length)
+                ),
+            ));
+        }
+        r.note(
+            1,
+            "remaining length",
+            None,
+            "non-minimal Remaining Length encoding",
+        );
+    }
+    Ok(Decoded { packet, notes })
 }
 
 /// Writes `packet` as valid bytes of `version`.
@@ -68,13 +248,130 @@ pub fn encode(
     encode_with(packet, version, &Overrides::default(), out)
 }
 
-/// Writes `packet` with the given deviations from a valid encoding.
+/// Writes `packet` with the given deviations from a valid encoding. The
+/// model itself is written as given (a wildcard topic, QoS 3, a packet
+/// identifier on QoS 0 are all written), so only values that cannot be put
+/// on the wire at all are refused. In 3.1.1 properties are not written.
 pub fn encode_with(
     packet: &Packet,
     version: ProtocolVersion,
     overrides: &Overrides,
     out: &mut bytes::BytesMut,
 ) -> Result<(), EncodeError> {
-    let _ = (packet, version, overrides, out);
-    Err(EncodeError("encoder not written yet".into()))
+    use bytes::BufMut;
+    let ov = overrides;
+    check_encodable(packet, version, ov)?;
+    let mut body = BytesMut::with_capacity(64);
+    let v = version;
+    match packet {
+        Packet::Connect(p) => p.write(v, ov, &mut body)?,
+        Packet::Connack(p) => p.write(v, ov, &mut body)?,
+        Packet::Publish(p) => p.write(v, ov, &mut body)?,
+        Packet::Puback(p) | Packet::Pubrec(p) | Packet::Pubrel(p) | Packet::Pubcomp(p) => {
+            p.write(v, ov, &mut body)?
+        }
+        Packet::Subscribe(p) => p.write(v, ov, &mut body)?,
+        Packet::Suback(p) => p.write(v, ov, &mut body)?,
+        Packet::Unsubscribe(p) => p.write(v, ov, &mut body)?,
+        Packet::Unsuback(p) => p.write(v, ov, &mut body)?,
+        Packet::Pingreq(_) | Packet::Pingresp(_) => {}
+        Packet::Disconnect(p) => p.write(v, ov, &mut body)?,
+        Packet::Auth(p) => p.write(ov, &mut body)?,
+    }
+    if let Some(n) = ov.truncate_body {
+        body.truncate(n);
+    }
+    if let Some(t) = &ov.trailing {
+        body.put_slice(t.as_slice());
+    }
+    let t = ov.packet_type.unwrap_or(packet.packet_type() as u8);
+    let flags = ov.flags.unwrap_or_else(|| packet.wire_flags());
+    out.reserve(5 + body.len());
+    out.put_u8((t << 4) | flags);
+    if let Some(raw) = &ov.remaining_length_bytes {
+        out.put_slice(raw.as_slice());
+    } else if let Some(n) = ov.remaining_length {
+        primitives::put_vbi(out, n);
+    } else {
+        let n = u32::try_from(body.len())
+            .ok()
+            .filter(|n| *n <= primitives::VBI_MAX)
+            .ok_or_else(|| {
+                EncodeError(format!("body of {} bytes is too long for MQTT", body.len()))
+            })?;
+        primitives::put_vbi(out, n);
+    }
+    out.put_slice(&body);
+    Ok(())
 }
+
+/// Refuses models and overrides that have no wire form.
+fn check_encodable(p: &Packet, v: ProtocolVersion, ov: &Overrides) -> Result<(), EncodeError> {
+    let e = |m: String| Err(EncodeError(m));
+    let name = p.packet_type().name();
+    if let Some(t) = ov.packet_type.filter(|t| *t > 15) {
+        return e(format!("packet_type override {t} does not fit in 4 bits"));
+    }
+    if let Some(f) = ov.flags.filter(|f| *f > 15) {
+        return e(format!("flags override {f} does not fit in 4 bits"));
+    }
+    if ov.connect_flags.is_some() && !matches!(p, Packet::Connect(_)) {
+        return e(format!("connect_flags override on {name}"));
+    }
+    let has_string = match p {
+        Packet::Connect(_) | Packet::Publish(_) => true,
+        Packet::Subscribe(s) => !s.filters.is_empty(),
+        Packet::Unsubscribe(u) => !u.filters.is_empty(),
+        _ => false,
+    };
+    if ov.string_length.is_some() && !has_string {
+        return e(format!(
+            "string_length override on {name}, which has no string to apply it to"
+        ));
+    }
+    if ov.extra_properties.is_some() || ov.property_length.is_some() {
+        let has_props = v.is_v5() && !matches!(p, Packet::Pingreq(_) | Packet::Pingresp(_));
+        if !has_props {
+            return e(format!(
+                "property overrides on {name} in {v}, which has no property block"
+            ));
+        }
+    }
+    let too_big = |what: &str, x: u8, max: u8| {
+        if x > max {
+            e(format!("{what} {x} does not fit its field (max {max})"))
+        } else {
+            Ok(())
+        }
+    };
+    match p {
+        Packet::Publish(x) => too_big("PUBLISH qos", x.qos, 3)?,
+        Packet::Connect(c) => {
+            if let Some(w) = &c.will {
+                too_big("will qos", w.qos, 3)?;
+            }
+        }
+        Packet::Subscribe(s) => {
+            for f in &s.filters {
+                too_big("subscription qos", f.qos, 3)?;
+                too_big("retain_handling", f.retain_handling, 3)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+impl Packet {
+    /// The low four bits of the fixed header for this packet.
+    pub fn wire_flags(&self) -> u8 {
+        match self {
+            Packet::Publish(p) => p.flags(),
+            Packet::Pubrel(_) | Packet::Subscribe(_) | Packet::Unsubscribe(_) => 0b0010,
+            _ => 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

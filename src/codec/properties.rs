@@ -69,3 +69,725 @@ impl Properties {
         *self == Properties::default()
     }
 }
+
+use crate::codec::error::{DecodeError, EncodeError, ErrorKind};
+use crate::codec::primitives::{put_bin, put_str, put_vbi, vbi_len, Reader};
+use bytes::{BufMut, BytesMut};
+
+/// Where a property block sits: the packet type, or the Will Properties of a
+/// CONNECT. Used to tell which properties may appear (5.0 §2.2.2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PropertyContext {
+    Connect,
+    Will,
+    Connack,
+    Publish,
+    Puback,
+    Pubrec,
+    Pubrel,
+    Pubcomp,
+    Subscribe,
+    Suback,
+    Unsubscribe,
+    Unsuback,
+    Disconnect,
+    Auth,
+}
+
+impl PropertyContext {
+    const fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+
+    pub fn name(self) -> &'static str {
+        use PropertyContext::*;
+        match self {
+            Connect => "CONNECT",
+            Will => "Will Properties",
+            Connack => "CONNACK",
+            Publish => "PUBLISH",
+            Puback => "PUBACK",
+            Pubrec => "PUBREC",
+            Pubrel => "PUBREL",
+            Pubcomp => "PUBCOMP",
+            Subscribe => "SUBSCRIBE",
+            Suback => "SUBACK",
+            Unsubscribe => "UNSUBSCRIBE",
+            Unsuback => "UNSUBACK",
+            Disconnect => "DISCONNECT",
+            Auth => "AUTH",
+        }
+    }
+}
+
+/// The wire data type of a property value (5.0 §1.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropertyType {
+    Byte,
+    TwoByteInteger,
+    FourByteInteger,
+    VariableByteInteger,
+    Utf8String,
+    BinaryData,
+    Utf8StringPair,
+}
+
+/// One row of the 5.0 property table (§2.2.2.2).
+#[derive(Debug, Clone, Copy)]
+pub struct PropertyInfo {
+    pub id: u8,
+    /// The field name in [`Properties`] (and in YAML).
+    pub name: &'static str,
+    pub ty: PropertyType,
+    allowed: u16,
+    /// Whether it may appear more than once in one block.
+    pub repeatable: bool,
+}
+
+impl PropertyInfo {
+    pub fn allowed_in(&self, ctx: PropertyContext) -> bool {
+        self.allowed & ctx.bit() != 0
+    }
+
+    /// Every context this property may appear in.
+    pub fn contexts(&self) -> impl Iterator<Item = PropertyContext> + '_ {
+        ALL_CONTEXTS.iter().copied().filter(|c| self.allowed_in(*c))
+    }
+}
+
+const ALL_CONTEXTS: [PropertyContext; 14] = {
+    use PropertyContext::*;
+    [
+        Connect,
+        Will,
+        Connack,
+        Publish,
+        Puback,
+        Pubrec,
+        Pubrel,
+        Pubcomp,
+        Subscribe,
+        Suback,
+        Unsubscribe,
+        Unsuback,
+        Disconnect,
+        Auth,
+    ]
+};
+
+const fn ctxs(list: &[PropertyContext]) -> u16 {
+    let mut m = 0;
+    let mut i = 0;
+    while i < list.len() {
+        m |= list[i].bit();
+        i += 1;
+    }
+    m
+}
+
+/// Property identifiers (5.0 §2.2.2.2).
+pub mod id {
+    pub const PAYLOAD_FORMAT_INDICATOR: u8 = 0x01;
+    pub const MESSAGE_EXPIRY_INTERVAL: u8 = 0x02;
+    pub const CONTENT_TYPE: u8 = 0x03;
+    pub const RESPONSE_TOPIC: u8 = 0x08;
+    pub const CORRELATION_DATA: u8 = 0x09;
+    pub const SUBSCRIPTION_IDENTIFIER: u8 = 0x0B;
+    pub const SESSION_EXPIRY_INTERVAL: u8 = 0x11;
+    pub const ASSIGNED_CLIENT_IDENTIFIER: u8 = 0x12;
+    pub const SERVER_KEEP_ALIVE: u8 = 0x13;
+    pub const AUTHENTICATION_METHOD: u8 = 0x15;
+    pub const AUTHENTICATION_DATA: u8 = 0x16;
+    pub const REQUEST_PROBLEM_INFORMATION: u8 = 0x17;
+    pub const WILL_DELAY_INTERVAL: u8 = 0x18;
+    pub const REQUEST_RESPONSE_INFORMATION: u8 = 0x19;
+    pub const RESPONSE_INFORMATION: u8 = 0x1A;
+    pub const SERVER_REFERENCE: u8 = 0x1C;
+    pub const REASON_STRING: u8 = 0x1F;
+    pub const RECEIVE_MAXIMUM: u8 = 0x21;
+    pub const TOPIC_ALIAS_MAXIMUM: u8 = 0x22;
+    pub const TOPIC_ALIAS: u8 = 0x23;
+    pub const MAXIMUM_QOS: u8 = 0x24;
+    pub const RETAIN_AVAILABLE: u8 = 0x25;
+    pub const USER_PROPERTY: u8 = 0x26;
+    pub const MAXIMUM_PACKET_SIZE: u8 = 0x27;
+    pub const WILDCARD_SUBSCRIPTION_AVAILABLE: u8 = 0x28;
+    pub const SUBSCRIPTION_IDENTIFIER_AVAILABLE: u8 = 0x29;
+    pub const SHARED_SUBSCRIPTION_AVAILABLE: u8 = 0x2A;
+}
+
+macro_rules! prop {
+    ($id:expr, $name:literal, $ty:ident, [$($c:ident),*], $rep:expr) => {
+        PropertyInfo {
+            id: $id,
+            name: $name,
+            ty: PropertyType::$ty,
+            allowed: ctxs(&[$(PropertyContext::$c),*]),
+            repeatable: $rep,
+        }
+    };
+}
+
+/// Every 5.0 property, in identifier order. Subscription Identifier may
+/// repeat in PUBLISH only; [`PropertyInfo::repeatable`] says "in some
+/// packet", and [`may_repeat`] answers per packet.
+pub const PROPERTY_TABLE: &[PropertyInfo] = &[
+    prop!(
+        id::PAYLOAD_FORMAT_INDICATOR,
+        "payload_format_indicator",
+        Byte,
+        [Publish, Will],
+        false
+    ),
+    prop!(
+        id::MESSAGE_EXPIRY_INTERVAL,
+        "message_expiry_interval",
+        FourByteInteger,
+        [Publish, Will],
+        false
+    ),
+    prop!(
+        id::CONTENT_TYPE,
+        "content_type",
+        Utf8String,
+        [Publish, Will],
+        false
+    ),
+    prop!(
+        id::RESPONSE_TOPIC,
+        "response_topic",
+        Utf8String,
+        [Publish, Will],
+        false
+    ),
+    prop!(
+        id::CORRELATION_DATA,
+        "correlation_data",
+        BinaryData,
+        [Publish, Will],
+        false
+    ),
+    prop!(
+        id::SUBSCRIPTION_IDENTIFIER,
+        "subscription_identifiers",
+        VariableByteInteger,
+        [Publish, Subscribe],
+        true
+    ),
+    prop!(
+        id::SESSION_EXPIRY_INTERVAL,
+        "session_expiry_interval",
+        FourByteInteger,
+        [Connect, Connack, Disconnect],
+        false
+    ),
+    prop!(
+        id::ASSIGNED_CLIENT_IDENTIFIER,
+        "assigned_client_identifier",
+        Utf8String,
+        [Connack],
+        false
+    ),
+    prop!(
+        id::SERVER_KEEP_ALIVE,
+        "server_keep_alive",
+        TwoByteInteger,
+        [Connack],
+        false
+    ),
+    prop!(
+        id::AUTHENTICATION_METHOD,
+        "authentication_method",
+        Utf8String,
+        [Connect, Connack, Auth],
+        false
+    ),
+    prop!(
+        id::AUTHENTICATION_DATA,
+        "authentication_data",
+        BinaryData,
+        [Connect, Connack, Auth],
+        false
+    ),
+    prop!(
+        id::REQUEST_PROBLEM_INFORMATION,
+        "request_problem_information",
+        Byte,
+        [Connect],
+        false
+    ),
+    prop!(
+        id::WILL_DELAY_INTERVAL,
+        "will_delay_interval",
+        FourByteInteger,
+        [Will],
+        false
+    ),
+    prop!(
+        id::REQUEST_RESPONSE_INFORMATION,
+        "request_response_information",
+        Byte,
+        [Connect],
+        false
+    ),
+    prop!(
+        id::RESPONSE_INFORMATION,
+        "response_information",
+        Utf8String,
+        [Connack],
+        false
+    ),
+    prop!(
+        id::SERVER_REFERENCE,
+        "server_reference",
+        Utf8String,
+        [Connack, Disconnect],
+        false
+    ),
+    prop!(
+        id::REASON_STRING,
+        "reason_string",
+        Utf8String,
+        [Connack, Puback, Pubrec, Pubrel, Pubcomp, Suback, Unsuback, Disconnect, Auth],
+        false
+    ),
+    prop!(
+        id::RECEIVE_MAXIMUM,
+        "receive_maximum",
+        TwoByteInteger,
+        [Connect, Connack],
+        false
+    ),
+    prop!(
+        id::TOPIC_ALIAS_MAXIMUM,
+        "topic_alias_maximum",
+        TwoByteInteger,
+        [Connect, Connack],
+        false
+    ),
+    prop!(
+        id::TOPIC_ALIAS,
+        "topic_alias",
+        TwoByteInteger,
+        [Publish],
+        false
+    ),
+    prop!(id::MAXIMUM_QOS, "maximum_qos", Byte, [Connack], false),
+    prop!(
+        id::RETAIN_AVAILABLE,
+        "retain_available",
+        Byte,
+        [Connack],
+        false
+    ),
+    prop!(
+        id::USER_PROPERTY,
+        "user_properties",
+        Utf8StringPair,
+        [
+            Connect,
+            Will,
+            Connack,
+            Publish,
+            Puback,
+            Pubrec,
+            Pubrel,
+            Pubcomp,
+            Subscribe,
+            Suback,
+            Unsubscribe,
+            Unsuback,
+            Disconnect,
+            Auth
+        ],
+        true
+    ),
+    prop!(
+        id::MAXIMUM_PACKET_SIZE,
+        "maximum_packet_size",
+        FourByteInteger,
+        [Connect, Connack],
+        false
+    ),
+    prop!(
+        id::WILDCARD_SUBSCRIPTION_AVAILABLE,
+        "wildcard_subscription_available",
+        Byte,
+        [Connack],
+        false
+    ),
+    prop!(
+        id::SUBSCRIPTION_IDENTIFIER_AVAILABLE,
+        "subscription_identifier_available",
+        Byte,
+        [Connack],
+        false
+    ),
+    prop!(
+        id::SHARED_SUBSCRIPTION_AVAILABLE,
+        "shared_subscription_available",
+        Byte,
+        [Connack],
+        false
+    ),
+];
+
+/// The table row for a property identifier.
+pub fn property_info(id: u8) -> Option<&'static PropertyInfo> {
+    PROPERTY_TABLE.iter().find(|p| p.id == id)
+}
+
+/// Whether property `id` may appear more than once in a block of `ctx`.
+pub fn may_repeat(id: u8, ctx: PropertyContext) -> bool {
+    match id {
+        id::USER_PROPERTY => true,
+        // Several subscriptions can match one message; a SUBSCRIBE carries one.
+        id::SUBSCRIPTION_IDENTIFIER => ctx == PropertyContext::Publish,
+        _ => false,
+    }
+}
+
+/// A borrowed property value, as written on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropertyValue<'a> {
+    Byte(u8),
+    U16(u16),
+    U32(u32),
+    Vbi(u32),
+    Str(&'a str),
+    Bin(&'a [u8]),
+    Pair(&'a str, &'a str),
+}
+
+impl PropertyValue<'_> {
+    fn wire_len(&self) -> usize {
+        match *self {
+            PropertyValue::Byte(_) => 1,
+            PropertyValue::U16(_) => 2,
+            PropertyValue::U32(_) => 4,
+            PropertyValue::Vbi(v) => vbi_len(v),
+            PropertyValue::Str(s) => 2 + s.len(),
+            PropertyValue::Bin(b) => 2 + b.len(),
+            PropertyValue::Pair(k, v) => 4 + k.len() + v.len(),
+        }
+    }
+}
+
+impl Properties {
+    /// Visits every property present, in identifier order (user properties
+    /// and subscription identifiers in list order).
+    pub fn for_each(&self, mut f: impl FnMut(u8, PropertyValue<'_>)) {
+        use PropertyValue as V;
+        let p = self;
+        if let Some(v) = p.payload_format_indicator {
+            f(id::PAYLOAD_FORMAT_INDICATOR, V::Byte(v));
+        }
+        if let Some(v) = p.message_expiry_interval {
+            f(id::MESSAGE_EXPIRY_INTERVAL, V::U32(v));
+        }
+        if let Some(v) = &p.content_type {
+            f(id::CONTENT_TYPE, V::Str(v));
+        }
+        if let Some(v) = &p.response_topic {
+            f(id::RESPONSE_TOPIC, V::Str(v));
+        }
+        if let Some(v) = &p.correlation_data {
+            f(id::CORRELATION_DATA, V::Bin(v.as_slice()));
+        }
+        for v in &p.subscription_identifiers {
+            f(id::SUBSCRIPTION_IDENTIFIER, V::Vbi(*v));
+        }
+        if let Some(v) = p.session_expiry_interval {
+            f(id::SESSION_EXPIRY_INTERVAL, V::U32(v));
+        }
+        if let Some(v) = &p.assigned_client_identifier {
+            f(id::ASSIGNED_CLIENT_IDENTIFIER, V::Str(v));
+        }
+        if let Some(v) = p.server_keep_alive {
+            f(id::SERVER_KEEP_ALIVE, V::U16(v));
+        }
+        if let Some(v) = &p.authentication_method {
+            f(id::AUTHENTICATION_METHOD, V::Str(v));
+        }
+        if let Some(v) = &p.authentication_data {
+            f(id::AUTHENTICATION_DATA, V::Bin(v.as_slice()));
+        }
+        if let Some(v) = p.request_problem_information {
+            f(id::REQUEST_PROBLEM_INFORMATION, V::Byte(v));
+        }
+        if let Some(v) = p.will_delay_interval {
+            f(id::WILL_DELAY_INTERVAL, V::U32(v));
+        }
+        if let Some(v) = p.request_response_information {
+            f(id::REQUEST_RESPONSE_INFORMATION, V::Byte(v));
+        }
+        if let Some(v) = &p.response_information {
+            f(id::RESPONSE_INFORMATION, V::Str(v));
+        }
+        if let Some(v) = &p.server_reference {
+            f(id::SERVER_REFERENCE, V::Str(v));
+        }
+        if let Some(v) = &p.reason_string {
+            f(id::REASON_STRING, V::Str(v));
+        }
+        if let Some(v) = p.receive_maximum {
+            f(id::RECEIVE_MAXIMUM, V::U16(v));
+        }
+        if let Some(v) = p.topic_alias_maximum {
+            f(id::TOPIC_ALIAS_MAXIMUM, V::U16(v));
+        }
+        if let Some(v) = p.topic_alias {
+            f(id::TOPIC_ALIAS, V::U16(v));
+        }
+        if let Some(v) = p.maximum_qos {
+            f(id::MAXIMUM_QOS, V::Byte(v));
+        }
+        if let Some(v) = p.retain_available {
+            f(id::RETAIN_AVAILABLE, V::Byte(v));
+        }
+        for (k, v) in &p.user_properties {
+            f(id::USER_PROPERTY, V::Pair(k, v));
+        }
+        if let Some(v) = p.maximum_packet_size {
+            f(id::MAXIMUM_PACKET_SIZE, V::U32(v));
+        }
+        if let Some(v) = p.wildcard_subscription_available {
+            f(id::WILDCARD_SUBSCRIPTION_AVAILABLE, V::Byte(v));
+        }
+        if let Some(v) = p.subscription_identifier_available {
+            f(id::SUBSCRIPTION_IDENTIFIER_AVAILABLE, V::Byte(v));
+        }
+        if let Some(v) = p.shared_subscription_available {
+            f(id::SHARED_SUBSCRIPTION_AVAILABLE, V::Byte(v));
+        }
+    }
+
+    /// Bytes of the property block without its length prefix.
+    pub fn wire_len(&self) -> usize {
+        let mut n = 0;
+        self.for_each(|_, v| n += 1 + v.wire_len());
+        n
+    }
+
+    /// Writes the properties (without the length prefix), whatever packet
+    /// they are for: the encoder does not police which properties belong.
+    pub(crate) fn write_body(&self, out: &mut BytesMut) -> Result<(), EncodeError> {
+        let mut res = Ok(());
+        self.for_each(|id, v| {
+            if res.is_err() {
+                return;
+            }
+            out.put_u8(id);
+            res = match v {
+                PropertyValue::Byte(b) => {
+                    out.put_u8(b);
+                    Ok(())
+                }
+                PropertyValue::U16(x) => {
+                    out.put_u16(x);
+                    Ok(())
+                }
+                PropertyValue::U32(x) => {
+                    out.put_u32(x);
+                    Ok(())
+                }
+                PropertyValue::Vbi(x) => {
+                    put_vbi(out, x);
+                    Ok(())
+                }
+                PropertyValue::Str(s) => put_str(out, s, "property string"),
+                PropertyValue::Bin(b) => put_bin(out, b, "property binary data"),
+                PropertyValue::Pair(k, v) => put_str(out, k, "user property key")
+                    .and_then(|_| put_str(out, v, "user property value")),
+            };
+        });
+        res
+    }
+
+    /// Writes the Property Length and the properties. `extra` is appended
+    /// raw inside the block; `claim` replaces the written length.
+    pub(crate) fn write_block(
+        &self,
+        out: &mut BytesMut,
+        extra: Option<&[u8]>,
+        claim: Option<u32>,
+    ) -> Result<(), EncodeError> {
+        let extra = extra.unwrap_or(&[]);
+        let real = self.wire_len() + extra.len();
+        let len = match claim {
+            Some(c) => c,
+            None => u32::try_from(real)
+                .ok()
+                .filter(|n| *n <= crate::codec::primitives::VBI_MAX)
+                .ok_or_else(|| {
+                    EncodeError(format!("property block of {real} bytes is too long"))
+                })?,
+        };
+        put_vbi(out, len);
+        self.write_body(out)?;
+        out.put_slice(extra);
+        Ok(())
+    }
+
+    /// Reads a Property Length and the block it covers, checking that each
+    /// property is known, allowed in `ctx`, well-typed, not repeated unless
+    /// repeatable, and within its value range.
+    pub(crate) fn read_block(
+        r: &mut Reader<'_, '_>,
+        ctx: PropertyContext,
+    ) -> Result<Properties, DecodeError> {
+        let len = r.vbi("property length")? as usize;
+        let mut b = r.sub(len, "property length")?;
+        let mut p = Properties::default();
+        let mut seen: u64 = 0;
+        while !b.is_empty() {
+            let at = b.pos();
+            let pid = b.vbi("property identifier")?;
+            let info = u8::try_from(pid)
+                .ok()
+                .and_then(property_info)
+                .ok_or_else(|| {
+                    b.err_at(
+                        at,
+                        ErrorKind::Malformed,
+                        "property identifier",
+                        None,
+                        format!("unknown property identifier 0x{pid:02X}"),
+                    )
+                })?;
+            if !info.allowed_in(ctx) {
+                return Err(b.err_at(
+                    at,
+                    ErrorKind::Malformed,
+                    "property identifier",
+                    None,
+                    format!(
+                        "{} (0x{:02X}) is not allowed in {}",
+                        info.name,
+                        info.id,
+                        ctx.name()
+                    ),
+                ));
+            }
+            let bit = 1u64 << info.id;
+            if seen & bit != 0 && !may_repeat(info.id, ctx) {
+                return Err(b.err_at(
+                    at,
+                    ErrorKind::ProtocolError,
+                    "property identifier",
+                    None,
+                    format!("{} (0x{:02X}) appears more than once", info.name, info.id),
+                ));
+            }
+            seen |= bit;
+            read_value(&mut b, info, &mut p)?;
+        }
+        Ok(p)
+    }
+}
+
+fn read_value(
+    b: &mut Reader<'_, '_>,
+    info: &PropertyInfo,
+    p: &mut Properties,
+) -> Result<(), DecodeError> {
+    let field = info.name;
+    let vpos = b.pos();
+    // A value outside its allowed range is a Protocol Error in 5.0.
+    let range_err = |b: &Reader<'_, '_>, what: String, statement: Option<&'static str>| {
+        b.err_at(vpos, ErrorKind::ProtocolError, field, statement, what)
+    };
+    let bool_byte = |b: &mut Reader<'_, '_>| -> Result<u8, DecodeError> {
+        let v = b.u8(field)?;
+        if v > 1 {
+            return Err(range_err(
+                b,
+                format!("{field} is {v}; only 0 or 1 are allowed"),
+                None,
+            ));
+        }
+        Ok(v)
+    };
+    match info.id {
+        id::PAYLOAD_FORMAT_INDICATOR => p.payload_format_indicator = Some(bool_byte(b)?),
+        id::MESSAGE_EXPIRY_INTERVAL => p.message_expiry_interval = Some(b.u32(field)?),
+        id::CONTENT_TYPE => p.content_type = Some(b.string(field)?),
+        id::RESPONSE_TOPIC => {
+            let s = b.str(field)?;
+            // The Response Topic is a Topic Name [MQTT-3.3.2-14].
+            if s.contains(['+', '#']) {
+                return Err(range_err(
+                    b,
+                    "Response Topic contains a wildcard".into(),
+                    Some("MQTT-3.3.2-14"),
+                ));
+            }
+            p.response_topic = Some(s.to_owned());
+        }
+        id::CORRELATION_DATA => p.correlation_data = Some(b.binary(field)?.into()),
+        id::SUBSCRIPTION_IDENTIFIER => {
+            let v = b.vbi(field)?;
+            if v == 0 {
+                return Err(range_err(b, "Subscription Identifier 0".into(), None));
+            }
+            p.subscription_identifiers.push(v);
+        }
+        id::SESSION_EXPIRY_INTERVAL => p.session_expiry_interval = Some(b.u32(field)?),
+        id::ASSIGNED_CLIENT_IDENTIFIER => p.assigned_client_identifier = Some(b.string(field)?),
+        id::SERVER_KEEP_ALIVE => p.server_keep_alive = Some(b.u16(field)?),
+        id::AUTHENTICATION_METHOD => p.authentication_method = Some(b.string(field)?),
+        id::AUTHENTICATION_DATA => p.authentication_data = Some(b.binary(field)?.into()),
+        id::REQUEST_PROBLEM_INFORMATION => p.request_problem_information = Some(bool_byte(b)?),
+        id::WILL_DELAY_INTERVAL => p.will_delay_interval = Some(b.u32(field)?),
+        id::REQUEST_RESPONSE_INFORMATION => p.request_response_information = Some(bool_byte(b)?),
+        id::RESPONSE_INFORMATION => p.response_information = Some(b.string(field)?),
+        id::SERVER_REFERENCE => p.server_reference = Some(b.string(field)?),
+        id::REASON_STRING => p.reason_string = Some(b.string(field)?),
+        id::RECEIVE_MAXIMUM => {
+            let v = b.u16(field)?;
+            if v == 0 {
+                return Err(range_err(b, "Receive Maximum 0".into(), None));
+            }
+            p.receive_maximum = Some(v);
+        }
+        id::TOPIC_ALIAS_MAXIMUM => p.topic_alias_maximum = Some(b.u16(field)?),
+        id::TOPIC_ALIAS => {
+            let v = b.u16(field)?;
+            if v == 0 {
+                return Err(range_err(b, "Topic Alias 0".into(), Some("MQTT-3.3.2-8")));
+            }
+            p.topic_alias = Some(v);
+        }
+        id::MAXIMUM_QOS => p.maximum_qos = Some(bool_byte(b)?),
+        id::RETAIN_AVAILABLE => p.retain_available = Some(bool_byte(b)?),
+        id::USER_PROPERTY => {
+            let k = b.string("user property key")?;
+            let v = b.string("user property value")?;
+            p.user_properties.push((k, v));
+        }
+        id::MAXIMUM_PACKET_SIZE => {
+            let v = b.u32(field)?;
+            if v == 0 {
+                return Err(range_err(b, "Maximum Packet Size 0".into(), None));
+            }
+            p.maximum_packet_size = Some(v);
+        }
+        id::WILDCARD_SUBSCRIPTION_AVAILABLE => {
+            p.wildcard_subscription_available = Some(bool_byte(b)?)
+        }
+        id::SUBSCRIPTION_IDENTIFIER_AVAILABLE => {
+            p.subscription_identifier_available = Some(bool_byte(b)?)
+        }
+        id::SHARED_SUBSCRIPTION_AVAILABLE => p.shared_subscription_available = Some(bool_byte(b)?),
+        other => {
+            return Err(b.err_at(
+                vpos,
+                ErrorKind::Malformed,
+                field,
+                None,
+                format!("no reader for property 0x{other:02X}"),
+            ))
+        }
+    }
+    Ok(())
+}

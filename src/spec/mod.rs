@@ -1,1 +1,6 @@
-//! The catalog of normative statements (cases/spec/*.yaml).
+//! The catalog of normative statements (cases/spec/*.yaml) and the coverage
+//! of it by the scenarios.
+
+pub mod catalog;
+
+pub use catalog::{Catalog, Catalogs, Side, Statement};

@@ -10,3 +10,75 @@ pub struct Ack {
     pub reason_code: u8,
     pub properties: Properties,
 }
+
+use crate::codec::error::{DecodeError, EncodeError, ErrorKind};
+use crate::codec::primitives::Reader;
+use crate::codec::properties::PropertyContext;
+use crate::codec::{Overrides, ProtocolVersion};
+use bytes::{BufMut, BytesMut};
+
+impl Ack {
+    /// Decodes the body of PUBACK/PUBREC/PUBREL/PUBCOMP (`ctx` says which).
+    /// In 5.0 the Reason Code and Property Length may be left off: a
+    /// remaining length of 2 means Success with no properties, 3 means a
+    /// reason code with no properties.
+    pub(crate) fn read(r: &mut Reader<'_, '_>, ctx: PropertyContext) -> Result<Ack, DecodeError> {
+        let at = r.pos();
+        let packet_id = r.u16("packet identifier")?;
+        if packet_id == 0 {
+            // An acknowledgement echoes the PUBLISH's non-zero identifier.
+            let statement = match ctx {
+                PropertyContext::Pubcomp => r.sid(None, Some("MQTT-2.2.1-5")),
+                _ => r.sid(Some("MQTT-2.3.1-6"), Some("MQTT-2.2.1-5")),
+            };
+            return Err(r.err_at(
+                at,
+                ErrorKind::ProtocolError,
+                "packet identifier",
+                statement,
+                "packet identifier 0 cannot acknowledge any PUBLISH",
+            ));
+        }
+        let mut ack = Ack {
+            packet_id,
+            ..Ack::default()
+        };
+        if r.version.is_v5() {
+            if !r.is_empty() {
+                let rc_at = r.pos();
+                ack.reason_code = r.u8("reason code")?;
+                crate::codec::reason_code::check(r, rc_at, ctx, ack.reason_code)?;
+            }
+            if !r.is_empty() {
+                ack.properties = crate::codec::Properties::read_block(r, ctx)?;
+            }
+        }
+        r.finish("packet", None)?;
+        Ok(ack)
+    }
+
+    pub(crate) fn write(
+        &self,
+        v: ProtocolVersion,
+        ov: &Overrides,
+        out: &mut BytesMut,
+    ) -> Result<(), EncodeError> {
+        out.put_u16(self.packet_id);
+        if v.is_v5() {
+            let forced = ov.extra_properties.is_some() || ov.property_length.is_some();
+            let props = forced || !self.properties.is_empty();
+            // The shortest form the model allows.
+            if props || self.reason_code != 0 {
+                out.put_u8(self.reason_code);
+            }
+            if props {
+                self.properties.write_block(
+                    out,
+                    ov.extra_properties.as_ref().map(|b| b.as_slice()),
+                    ov.property_length,
+                )?;
+            }
+        }
+        Ok(())
+    }
+}

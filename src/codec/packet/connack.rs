@@ -10,3 +10,67 @@ pub struct Connack {
     pub reason_code: u8,
     pub properties: Properties,
 }
+
+use crate::codec::error::{DecodeError, EncodeError, ErrorKind};
+use crate::codec::primitives::Reader;
+use crate::codec::properties::PropertyContext;
+use crate::codec::{Overrides, ProtocolVersion};
+use bytes::{BufMut, BytesMut};
+
+impl Connack {
+    pub(crate) fn read(r: &mut Reader<'_, '_>) -> Result<Connack, DecodeError> {
+        let at = r.pos();
+        let flags = r.u8("connect acknowledge flags")?;
+        if flags & 0xfe != 0 {
+            return Err(r.err_at(
+                at,
+                ErrorKind::Malformed,
+                "connect acknowledge flags",
+                r.sid(None, Some("MQTT-3.2.2-1")),
+                format!("reserved bits 7-1 are not 0 (0x{flags:02X})"),
+            ));
+        }
+        let rc_at = r.pos();
+        let reason_code = r.u8("reason code")?;
+        crate::codec::reason_code::check(r, rc_at, PropertyContext::Connack, reason_code)?;
+        let session_present = flags & 1 == 1;
+        if session_present && reason_code != 0 {
+            return Err(r.err_at(
+                at,
+                ErrorKind::ProtocolError,
+                "session present",
+                r.sid(Some("MQTT-3.2.2-4"), Some("MQTT-3.2.2-6")),
+                format!("Session Present is 1 with non-zero code 0x{reason_code:02X}"),
+            ));
+        }
+        let properties = if r.version.is_v5() {
+            crate::codec::Properties::read_block(r, PropertyContext::Connack)?
+        } else {
+            Default::default()
+        };
+        r.finish("packet", None)?;
+        Ok(Connack {
+            session_present,
+            reason_code,
+            properties,
+        })
+    }
+
+    pub(crate) fn write(
+        &self,
+        v: ProtocolVersion,
+        ov: &Overrides,
+        out: &mut BytesMut,
+    ) -> Result<(), EncodeError> {
+        out.put_u8(self.session_present as u8);
+        out.put_u8(self.reason_code);
+        if v.is_v5() {
+            self.properties.write_block(
+                out,
+                ov.extra_properties.as_ref().map(|b| b.as_slice()),
+                ov.property_length,
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -9,3 +9,58 @@ pub struct Disconnect {
     pub reason_code: u8,
     pub properties: Properties,
 }
+
+use crate::codec::error::{DecodeError, EncodeError};
+use crate::codec::primitives::Reader;
+use crate::codec::properties::PropertyContext;
+use crate::codec::{Overrides, ProtocolVersion};
+use bytes::{BufMut, BytesMut};
+
+impl Disconnect {
+    /// 3.1.1: an empty body. 5.0: remaining length 0 means Normal
+    /// disconnection, 1 a reason code without properties.
+    pub(crate) fn read(r: &mut Reader<'_, '_>) -> Result<Disconnect, DecodeError> {
+        let mut d = Disconnect::default();
+        if r.version.is_v5() {
+            if !r.is_empty() {
+                let at = r.pos();
+                d.reason_code = r.u8("reason code")?;
+                crate::codec::reason_code::check(
+                    r,
+                    at,
+                    PropertyContext::Disconnect,
+                    d.reason_code,
+                )?;
+            }
+            if !r.is_empty() {
+                d.properties =
+                    crate::codec::Properties::read_block(r, PropertyContext::Disconnect)?;
+            }
+        }
+        r.finish("packet", None)?;
+        Ok(d)
+    }
+
+    pub(crate) fn write(
+        &self,
+        v: ProtocolVersion,
+        ov: &Overrides,
+        out: &mut BytesMut,
+    ) -> Result<(), EncodeError> {
+        if v.is_v5() {
+            let forced = ov.extra_properties.is_some() || ov.property_length.is_some();
+            let props = forced || !self.properties.is_empty();
+            if props || self.reason_code != 0 {
+                out.put_u8(self.reason_code);
+            }
+            if props {
+                self.properties.write_block(
+                    out,
+                    ov.extra_properties.as_ref().map(|b| b.as_slice()),
+                    ov.property_length,
+                )?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -9,3 +9,87 @@ pub struct Suback {
     pub properties: Properties,
     pub reason_codes: Vec<u8>,
 }
+
+use crate::codec::error::{DecodeError, EncodeError, ErrorKind};
+use crate::codec::primitives::Reader;
+use crate::codec::properties::PropertyContext;
+use crate::codec::{Overrides, ProtocolVersion};
+use bytes::{BufMut, BytesMut};
+
+/// Reads the packet identifier of a SUBACK or UNSUBACK: it echoes a
+/// non-zero SUBSCRIBE/UNSUBSCRIBE identifier.
+pub(crate) fn read_echoed_id(r: &mut Reader<'_, '_>) -> Result<u16, DecodeError> {
+    let at = r.pos();
+    let id = r.u16("packet identifier")?;
+    if id == 0 {
+        return Err(r.err_at(
+            at,
+            ErrorKind::ProtocolError,
+            "packet identifier",
+            r.sid(Some("MQTT-2.3.1-7"), Some("MQTT-2.2.1-6")),
+            "packet identifier 0 cannot acknowledge any request",
+        ));
+    }
+    Ok(id)
+}
+
+/// Reads one code per remaining byte; at least one, since the request
+/// carried at least one filter.
+pub(crate) fn read_codes(
+    r: &mut Reader<'_, '_>,
+    ctx: PropertyContext,
+    statement: Option<&'static str>,
+) -> Result<Vec<u8>, DecodeError> {
+    if r.is_empty() {
+        return Err(r.err(
+            ErrorKind::ProtocolError,
+            "payload",
+            statement,
+            format!("{} without any reason code", ctx.name()),
+        ));
+    }
+    let mut codes = Vec::with_capacity(r.remaining());
+    while !r.is_empty() {
+        let at = r.pos();
+        let c = r.u8("reason code")?;
+        crate::codec::reason_code::check(r, at, ctx, c)?;
+        codes.push(c);
+    }
+    Ok(codes)
+}
+
+impl Suback {
+    pub(crate) fn read(r: &mut Reader<'_, '_>) -> Result<Suback, DecodeError> {
+        let packet_id = read_echoed_id(r)?;
+        let properties = if r.version.is_v5() {
+            crate::codec::Properties::read_block(r, PropertyContext::Suback)?
+        } else {
+            Default::default()
+        };
+        let st = r.sid(Some("MQTT-3.8.4-5"), Some("MQTT-3.8.4-6"));
+        let reason_codes = read_codes(r, PropertyContext::Suback, st)?;
+        Ok(Suback {
+            packet_id,
+            properties,
+            reason_codes,
+        })
+    }
+
+    pub(crate) fn write(
+        &self,
+        v: ProtocolVersion,
+        ov: &Overrides,
+        out: &mut BytesMut,
+    ) -> Result<(), EncodeError> {
+        out.put_u16(self.packet_id);
+        if v.is_v5() {
+            self.properties.write_block(
+                out,
+                ov.extra_properties.as_ref().map(|b| b.as_slice()),
+                ov.property_length,
+            )?;
+        }
+        out.put_slice(&self.reason_codes);
+        Ok(())
+    }
+}

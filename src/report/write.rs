@@ -1,0 +1,188 @@
+//! Writing reports to disk atomically: a reader (a CI step, a browser)
+//! sees either the previous file or the whole new one, never half of it.
+
+use crate::outcome::RunReport;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A report format and the file name it takes in `--report-dir`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Junit,
+    Json,
+    Markdown,
+    Html,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::Junit, Format::Json, Format::Markdown, Format::Html];
+
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Format::Junit => "junit.xml",
+            Format::Json => "report.json",
+            Format::Markdown => "report.md",
+            Format::Html => "report.html",
+        }
+    }
+
+    pub fn render(self, report: &RunReport) -> String {
+        match self {
+            Format::Junit => super::junit::render(report),
+            Format::Json => super::json::render(report),
+            Format::Markdown => super::markdown::render(report),
+            Format::Html => super::html::render(report),
+        }
+    }
+}
+
+/// Writes `contents` to `path` through a temporary file in the same
+/// directory (so the rename cannot cross file systems), synced before the
+/// rename and the directory synced after it.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        f.write_all(contents)?;
+        f.sync_all()?;
+        drop(f);
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+        return result;
+    }
+    // Make the rename itself durable; not every platform can open a
+    // directory, and the file is already in place, so this is best effort.
+    if let Ok(d) = File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Where each requested report goes.
+#[derive(Debug, Clone, Default)]
+pub struct Destinations {
+    pub junit: Option<PathBuf>,
+    pub json: Option<PathBuf>,
+    pub markdown: Option<PathBuf>,
+    pub html: Option<PathBuf>,
+    /// Every format, under its standard name (see [`Format::file_name`]).
+    pub dir: Option<PathBuf>,
+}
+
+impl Destinations {
+    /// Every (format, path) pair to write, `dir` first; duplicates removed.
+    pub fn targets(&self) -> Vec<(Format, PathBuf)> {
+        let mut out = Vec::new();
+        if let Some(dir) = &self.dir {
+            for f in Format::ALL {
+                out.push((f, dir.join(f.file_name())));
+            }
+        }
+        for (f, p) in [
+            (Format::Junit, &self.junit),
+            (Format::Json, &self.json),
+            (Format::Markdown, &self.markdown),
+            (Format::Html, &self.html),
+        ] {
+            if let Some(p) = p {
+                if !out.iter().any(|(g, q)| *g == f && q == p) {
+                    out.push((f, p.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.targets().is_empty()
+    }
+}
+
+/// Writes every requested report (creating `dir` if needed) and returns
+/// the paths written. Stops at the first error, naming the path.
+pub fn write_reports(report: &RunReport, to: &Destinations) -> io::Result<Vec<PathBuf>> {
+    if let Some(dir) = &to.dir {
+        fs::create_dir_all(dir).map_err(|e| with_path(e, dir))?;
+    }
+    let mut written = Vec::new();
+    for (format, path) in to.targets() {
+        write_atomic(&path, format.render(report).as_bytes()).map_err(|e| with_path(e, &path))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+fn with_path(e: io::Error, path: &Path) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::sample;
+
+    #[test]
+    fn replaces_whole_file_and_leaves_no_temporaries() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.txt");
+        write_atomic(&p, b"first version, longer").unwrap();
+        write_atomic(&p, b"second").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"second");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("out.txt")]);
+    }
+
+    #[test]
+    fn failure_names_the_path_and_cleans_up() {
+        let dir = tempfile::tempdir().unwrap();
+        // The target is a non-empty directory: the rename must fail.
+        let p = dir.path().join("taken");
+        fs::create_dir(&p).unwrap();
+        fs::write(p.join("x"), b"x").unwrap();
+        assert!(write_atomic(&p, b"data").is_err());
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("taken")]);
+    }
+
+    #[test]
+    fn report_dir_gets_all_four() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("a/b");
+        let extra = dir.path().join("extra.json");
+        let to = Destinations {
+            dir: Some(sub.clone()),
+            json: Some(extra.clone()),
+            ..Default::default()
+        };
+        let written = write_reports(&sample::run(), &to).unwrap();
+        assert_eq!(written.len(), 5);
+        for name in ["junit.xml", "report.json", "report.md", "report.html"] {
+            assert!(fs::metadata(sub.join(name)).unwrap().len() > 100, "{name}");
+        }
+        let a = fs::read(sub.join("report.json")).unwrap();
+        assert_eq!(a, fs::read(extra).unwrap());
+    }
+}

@@ -1,0 +1,1065 @@
+//! From a located YAML tree to validated [`Scenario`]s.
+//!
+//! Parsing and validation happen in one walk so that every error points at
+//! the node it is about. The rules are those of `cases/README.md`.
+
+use crate::codec::binary::parse_hex;
+use crate::codec::{Overrides, PacketType, ProtocolVersion};
+use crate::scenario::model::*;
+use crate::scenario::profile::CAPABILITIES;
+use crate::scenario::template::{self, Mode, Rules, Scope};
+use crate::scenario::yaml::{from_node, DeError, Kind, Loc, Node};
+use crate::spec::catalog::{is_statement_id, two_levels, Catalogs};
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// At most this many scenarios in one file.
+pub const MAX_SCENARIOS_PER_FILE: usize = 1_000;
+/// At most this many steps in one scenario (counting `expect_unordered` entries).
+pub const MAX_STEPS: usize = 1_000;
+/// Longest accepted duration.
+pub const MAX_DURATION: Duration = Duration::from_secs(3_600);
+/// Longest scenario ID.
+pub const MAX_ID_LEN: usize = 120;
+
+/// The keys of a mapping, checked against the allowed ones.
+pub(crate) struct Fields<'a> {
+    node: &'a Node,
+    entries: &'a [(Node, Node)],
+}
+
+/// Serde's wording, so every unknown key reads the same.
+fn unknown_field(key: &str, allowed: &[&str]) -> String {
+    match allowed {
+        [] => format!("unknown field `{key}`, there are no fields"),
+        [one] => format!("unknown field `{key}`, expected `{one}`"),
+        _ => {
+            let list: Vec<String> = allowed.iter().map(|k| format!("`{k}`")).collect();
+            format!("unknown field `{key}`, expected one of {}", list.join(", "))
+        }
+    }
+}
+
+impl<'a> Fields<'a> {
+    pub(crate) fn new(node: &'a Node, what: &str, allowed: &[&str]) -> Result<Fields<'a>, DeError> {
+        let Some(entries) = node.as_map() else {
+            return Err(DeError::at(
+                node.loc,
+                format!("expected {what} (a mapping), found {}", node.describe()),
+            ));
+        };
+        for (k, _) in entries {
+            match k.as_str() {
+                Some(key) if allowed.contains(&key) => {}
+                Some(key) => return Err(DeError::at(k.loc, unknown_field(key, allowed))),
+                None => {
+                    return Err(DeError::at(
+                        k.loc,
+                        format!("expected a field name, found {}", k.describe()),
+                    ))
+                }
+            }
+        }
+        Ok(Fields { node, entries })
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<&'a Node> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| v)
+    }
+
+    pub(crate) fn req(&self, key: &str) -> Result<&'a Node, DeError> {
+        self.get(key)
+            .ok_or_else(|| DeError::at(self.node.loc, format!("missing field `{key}`")))
+    }
+}
+
+pub(crate) fn string<'a>(node: &'a Node, what: &str) -> Result<&'a str, DeError> {
+    node.as_str().ok_or_else(|| {
+        DeError::at(
+            node.loc,
+            format!("expected {what}, found {}", node.describe()),
+        )
+    })
+}
+
+fn boolean(node: &Node, what: &str) -> Result<bool, DeError> {
+    match node.kind {
+        Kind::Bool(b) => Ok(b),
+        _ => Err(DeError::at(
+            node.loc,
+            format!("expected {what} (true or false), found {}", node.describe()),
+        )),
+    }
+}
+
+fn list<'a>(node: &'a Node, what: &str) -> Result<&'a [Node], DeError> {
+    node.as_seq().ok_or_else(|| {
+        DeError::at(
+            node.loc,
+            format!("expected a list of {what}, found {}", node.describe()),
+        )
+    })
+}
+
+/// `500ms`, `2s`, `1.5s`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let expected =
+        || format!("expected a duration such as `500ms`, `2s` or `1.5s`, found `{text}`");
+    let (number, millis_per_unit) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 1u64)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1000u64)
+    } else {
+        return Err(expected());
+    };
+    let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty()
+        || whole.len() > 7
+        || !digits(whole)
+        || !digits(frac)
+        || number.ends_with('.')
+    {
+        return Err(expected());
+    }
+    // Fractions are allowed down to the millisecond.
+    let frac_digits = if millis_per_unit == 1000 { 3 } else { 0 };
+    if frac.len() > frac_digits {
+        return Err(format!(
+            "`{text}`: durations are counted in whole milliseconds"
+        ));
+    }
+    let whole: u64 = whole.parse().map_err(|_| expected())?;
+    let mut frac_millis = 0u64;
+    if !frac.is_empty() {
+        let padded = format!("{frac:0<3}");
+        frac_millis = padded.parse().map_err(|_| expected())?;
+    }
+    let millis = whole * millis_per_unit + frac_millis;
+    let d = Duration::from_millis(millis);
+    if d > MAX_DURATION {
+        return Err(format!(
+            "`{text}` is longer than the limit of {}s",
+            MAX_DURATION.as_secs()
+        ));
+    }
+    Ok(d)
+}
+
+fn duration(node: &Node) -> Result<Duration, DeError> {
+    let text = node.as_str().ok_or_else(|| {
+        DeError::at(
+            node.loc,
+            format!(
+                "expected a duration such as `500ms` or `2s`, found {}",
+                node.describe()
+            ),
+        )
+    })?;
+    parse_duration(text).map_err(|m| DeError::at(node.loc, m))
+}
+
+/// `"3.1.1"`, `"5.0"` (also the YAML number 5.0) or `both`.
+fn protocols(node: &Node) -> Result<Vec<ProtocolVersion>, DeError> {
+    let found = match &node.kind {
+        Kind::Str(s) => match s.as_str() {
+            "3.1.1" => Some(vec![ProtocolVersion::V3_1_1]),
+            "5.0" | "5" => Some(vec![ProtocolVersion::V5]),
+            "both" => Some(vec![ProtocolVersion::V3_1_1, ProtocolVersion::V5]),
+            _ => None,
+        },
+        Kind::Float(x) if *x == 5.0 => Some(vec![ProtocolVersion::V5]),
+        Kind::Int(5) => Some(vec![ProtocolVersion::V5]),
+        _ => None,
+    };
+    found.ok_or_else(|| {
+        DeError::at(
+            node.loc,
+            format!(
+                "expected a protocol: \"3.1.1\", \"5.0\" or both, found {}",
+                node.describe()
+            ),
+        )
+    })
+}
+
+fn role(node: &Node) -> Result<Role, DeError> {
+    match node.as_str() {
+        Some("client") => Ok(Role::Client),
+        Some("server") => Ok(Role::Server),
+        _ => Err(DeError::at(
+            node.loc,
+            format!(
+                "expected a role: client or server, found {}",
+                node.describe()
+            ),
+        )),
+    }
+}
+
+fn level(node: &Node) -> Result<Level, DeError> {
+    match node.as_str() {
+        Some("must") => Ok(Level::Must),
+        Some("should") => Ok(Level::Should),
+        _ => Err(DeError::at(
+            node.loc,
+            format!(
+                "expected a level: must or should, found {}",
+                node.describe()
+            ),
+        )),
+    }
+}
+
+/// `[A-Za-z0-9]{1,12}`.
+pub fn is_connection_name(name: &str) -> bool {
+    (1..=12).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// `[a-z0-9._/-]`, at most [`MAX_ID_LEN`] characters.
+pub fn is_scenario_id(id: &str) -> bool {
+    (1..=MAX_ID_LEN).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._/-".contains(&b))
+}
+
+fn connection_name(node: &Node) -> Result<String, DeError> {
+    let name = node.as_str().ok_or_else(|| {
+        DeError::at(
+            node.loc,
+            format!("expected a connection name, found {}", node.describe()),
+        )
+    })?;
+    if !is_connection_name(name) {
+        return Err(DeError::at(
+            node.loc,
+            format!("`{name}` is not a connection name: 1 to 12 letters or digits"),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// File-wide defaults.
+struct FileDefaults {
+    protocols: Option<Vec<ProtocolVersion>>,
+    role: Option<Role>,
+    section: Option<String>,
+}
+
+/// Parses a whole scenario file.
+pub fn parse_file(file: &str, root: &Node, catalogs: &Catalogs) -> Result<Vec<Scenario>, DeError> {
+    let top = Fields::new(
+        root,
+        "a scenario file",
+        &["protocol", "role", "section", "scenarios"],
+    )?;
+    let defaults = FileDefaults {
+        protocols: top.get("protocol").map(protocols).transpose()?,
+        role: top.get("role").map(role).transpose()?,
+        section: top
+            .get("section")
+            .map(|n| {
+                string(n, "a section in quotes, e.g. \"3.3\"").and_then(|s| {
+                    let ok = !s.is_empty()
+                        && s.split('.')
+                            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+                    if ok {
+                        Ok(s.to_owned())
+                    } else {
+                        Err(DeError::at(
+                            n.loc,
+                            format!("`{s}` is not a section number such as \"3.3\""),
+                        ))
+                    }
+                })
+            })
+            .transpose()?,
+    };
+    let items = list(top.req("scenarios")?, "scenarios")?;
+    if items.len() > MAX_SCENARIOS_PER_FILE {
+        return Err(DeError::at(
+            items[MAX_SCENARIOS_PER_FILE].loc,
+            format!("more than {MAX_SCENARIOS_PER_FILE} scenarios in one file"),
+        ));
+    }
+    let mut seen: HashMap<&str, Loc> = HashMap::new();
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let scenario = parse_scenario(file, item, &defaults, catalogs)?;
+        if let Some(first) = seen.get(scenario.id.as_str()) {
+            let at = item.get("id").map_or(item.loc, |n| n.loc);
+            return Err(DeError::at(
+                at,
+                format!(
+                    "duplicate scenario id `{}` (first at line {})",
+                    scenario.id, first.line
+                ),
+            ));
+        }
+        let at = item.get("id").map_or(item.loc, |n| n.loc);
+        seen.insert(
+            item.get("id").and_then(Node::as_str).unwrap_or_default(),
+            at,
+        );
+        out.push(scenario);
+    }
+    Ok(out)
+}
+
+const SCENARIO_KEYS: &[&str] = &[
+    "id",
+    "title",
+    "requirements",
+    "protocol",
+    "role",
+    "needs",
+    "level",
+    "timeout",
+    "steps",
+];
+
+fn parse_scenario(
+    file: &str,
+    node: &Node,
+    defaults: &FileDefaults,
+    catalogs: &Catalogs,
+) -> Result<Scenario, DeError> {
+    let f = Fields::new(node, "a scenario", SCENARIO_KEYS)?;
+    let id_node = f.req("id")?;
+    let id = string(id_node, "a scenario id")?;
+    if !is_scenario_id(id) {
+        return Err(DeError::at(
+            id_node.loc,
+            format!(
+                "`{id}` is not a scenario id: 1 to {MAX_ID_LEN} characters among a-z 0-9 . _ / -"
+            ),
+        ));
+    }
+    let title_node = f.req("title")?;
+    let title = string(title_node, "a one-line title")?;
+    if title.trim().is_empty() || title.contains('\n') {
+        return Err(DeError::at(
+            title_node.loc,
+            "the title must be one non-empty line",
+        ));
+    }
+    let protocols = match f.get("protocol") {
+        Some(n) => protocols(n)?,
+        None => defaults.protocols.clone().ok_or_else(|| {
+            DeError::at(
+                node.loc,
+                "missing field `protocol` (give it here or at the top of the file)",
+            )
+        })?,
+    };
+    let role = match f.get("role") {
+        Some(n) => role(n)?,
+        None => defaults.role.unwrap_or(Role::Client),
+    };
+    let requirements = requirements(f.req("requirements")?, &protocols, catalogs)?;
+    let mut needs = Vec::new();
+    if let Some(n) = f.get("needs") {
+        for item in list(n, "capabilities")? {
+            let cap = string(item, "a capability")?;
+            if !CAPABILITIES.contains(&cap) {
+                return Err(DeError::at(
+                    item.loc,
+                    unknown_field(cap, CAPABILITIES).replace("field", "capability"),
+                ));
+            }
+            if !needs.iter().any(|c| c == cap) {
+                needs.push(cap.to_owned());
+            }
+        }
+    }
+    let level = f.get("level").map(level).transpose()?.unwrap_or_default();
+    let timeout = f.get("timeout").map(duration).transpose()?;
+    let section = match &defaults.section {
+        Some(s) => s.clone(),
+        None => catalogs
+            .get(protocols[0])
+            .and_then(|c| c.section(&requirements[0]))
+            .map(two_levels)
+            .unwrap_or_default(),
+    };
+
+    let mut ctx = StepContext {
+        protocols: &protocols,
+        role,
+        requirements: &requirements,
+        connections: HashMap::new(),
+        opened: HashSet::new(),
+        captured: HashSet::new(),
+        count: 0,
+    };
+    let steps_node = f.req("steps")?;
+    let step_nodes = list(steps_node, "steps")?;
+    if step_nodes.is_empty() {
+        return Err(DeError::at(
+            steps_node.loc,
+            "a scenario needs at least one step",
+        ));
+    }
+    let mut steps = Vec::with_capacity(step_nodes.len());
+    for s in step_nodes {
+        steps.push(ctx.step(s)?);
+    }
+
+    Ok(Scenario {
+        id: id.to_owned(),
+        title: title.to_owned(),
+        requirements,
+        protocols,
+        role,
+        needs,
+        level,
+        timeout,
+        steps,
+        section,
+        source: Source {
+            file: PathBuf::from(file),
+            line: node.loc.line as usize,
+            column: node.loc.column as usize,
+        },
+    })
+}
+
+fn requirements(
+    node: &Node,
+    protocols: &[ProtocolVersion],
+    catalogs: &Catalogs,
+) -> Result<Vec<String>, DeError> {
+    let items = list(node, "statement IDs")?;
+    if items.is_empty() {
+        return Err(DeError::at(
+            node.loc,
+            "a scenario checks at least one statement (e.g. [MQTT-3.3.1-4])",
+        ));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(items.len());
+    for item in items {
+        let id = string(item, "a statement ID such as MQTT-3.3.1-4")?;
+        if !is_statement_id(id) {
+            return Err(DeError::at(
+                item.loc,
+                format!("`{id}` is not a statement ID such as MQTT-3.3.1-4"),
+            ));
+        }
+        for &v in protocols {
+            let Some(catalog) = catalogs.get(v) else {
+                continue;
+            };
+            if catalog.contains(id) {
+                continue;
+            }
+            let elsewhere: Vec<&str> = catalogs
+                .iter()
+                .filter(|c| c.version() != v && c.contains(id))
+                .map(|c| c.version().as_str())
+                .collect();
+            let message = if elsewhere.is_empty() {
+                format!("unknown statement `{id}`: not in the MQTT {v} catalog")
+            } else {
+                format!(
+                    "`{id}` is not a statement of MQTT {v}, only of {} (the same ID means different things in each version); restrict `protocol` or use the {v} ID",
+                    elsewhere.join(", ")
+                )
+            };
+            return Err(DeError::at(item.loc, message));
+        }
+        if out.iter().any(|r| r == id) {
+            return Err(DeError::at(item.loc, format!("`{id}` is listed twice")));
+        }
+        out.push(id.to_owned());
+    }
+    Ok(out)
+}
+
+/// Connection state while walking the steps.
+#[derive(Debug, Clone, Copy)]
+struct Conn {
+    /// Where it was closed, if it is closed now.
+    closed_at: Option<Loc>,
+}
+
+struct StepContext<'a> {
+    protocols: &'a [ProtocolVersion],
+    role: Role,
+    requirements: &'a [String],
+    connections: HashMap<String, Conn>,
+    /// Every name opened so far, for `{client_id.NAME}`.
+    opened: HashSet<String>,
+    captured: HashSet<String>,
+    count: usize,
+}
+
+const STEP_KINDS: &[&str] = &[
+    "open",
+    "accept",
+    "send",
+    "expect",
+    "expect_unordered",
+    "expect_nothing",
+    "expect_close",
+    "disconnect",
+    "close",
+    "wait",
+];
+
+impl StepContext<'_> {
+    fn count_step(&mut self, at: Loc) -> Result<(), DeError> {
+        self.count += 1;
+        if self.count > MAX_STEPS {
+            return Err(DeError::at(
+                at,
+                format!("more than {MAX_STEPS} steps in one scenario"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn step(&mut self, node: &Node) -> Result<Step, DeError> {
+        self.count_step(node.loc)?;
+        let entries = node.as_map().ok_or_else(|| {
+            DeError::at(
+                node.loc,
+                format!(
+                    "expected a step (a mapping with one key: {}), found {}",
+                    STEP_KINDS.join(", "),
+                    node.describe()
+                ),
+            )
+        })?;
+        let Some((key, body)) = entries.first() else {
+            return Err(DeError::at(node.loc, "empty step"));
+        };
+        let kind = string(key, "a step name")?;
+        if !STEP_KINDS.contains(&kind) {
+            return Err(DeError::at(
+                key.loc,
+                unknown_field(kind, STEP_KINDS).replace("field", "step"),
+            ));
+        }
+        if entries.len() > 1 {
+            let (extra, _) = &entries[1];
+            return Err(DeError::at(
+                extra.loc,
+                format!(
+                    "a step has exactly one key; indent `{}` under `{kind}:` or start a new step with `-`",
+                    extra.as_str().unwrap_or("?")
+                ),
+            ));
+        }
+        match kind {
+            "open" => self.open(key, body).map(Step::Open),
+            "accept" => self.accept(key, body).map(Step::Accept),
+            "send" => self.send(body).map(Step::Send),
+            "expect" => {
+                let f = Fields::new(
+                    body,
+                    "an expectation",
+                    &["on", "packet", "within", "checks", "level"],
+                )?;
+                let e = self.expect_fields(&f)?;
+                Ok(Step::Expect(e))
+            }
+            "expect_unordered" => self.expect_unordered(body).map(Step::ExpectUnordered),
+            "expect_nothing" => self.expect_nothing(body).map(Step::ExpectNothing),
+            "expect_close" => self.expect_close(body).map(Step::ExpectClose),
+            "disconnect" => self.disconnect(body).map(Step::Disconnect),
+            "close" => self.close(body).map(Step::Close),
+            _ => duration(body).map(Step::Wait),
+        }
+    }
+
+    fn scope(&self) -> Scope<'_> {
+        Scope {
+            connections: &self.opened,
+            captured: &self.captured,
+        }
+    }
+
+    fn rules<'r>(&'r self, types: &'r [PacketType]) -> Rules<'r> {
+        Rules {
+            protocols: self.protocols,
+            types,
+        }
+    }
+
+    /// Checks a template and returns it as JSON.
+    fn template(&self, node: &Node, types: &[PacketType]) -> Result<Value, DeError> {
+        template::check_variables(node, Mode::Template, &self.scope(), &mut Vec::new())?;
+        template::check_template(node, &self.rules(types))?;
+        node.to_json()
+    }
+
+    /// Checks a matcher, returns it as JSON and the names it captures.
+    fn matcher(&self, node: &Node, types: &[PacketType]) -> Result<(Value, Vec<String>), DeError> {
+        let mut captures = Vec::new();
+        template::check_variables(node, Mode::Matcher, &self.scope(), &mut captures)?;
+        template::check_matcher(node, &self.rules(types))?;
+        Ok((node.to_json()?, captures))
+    }
+
+    fn check(&self, f: &Fields<'_>) -> Result<Check, DeError> {
+        let checks = match f.get("checks") {
+            Some(n) => {
+                let id = string(n, "a statement ID")?;
+                if !self.requirements.iter().any(|r| r == id) {
+                    return Err(DeError::at(
+                        n.loc,
+                        format!(
+                            "`checks: {id}` must be one of the scenario's requirements ({})",
+                            self.requirements.join(", ")
+                        ),
+                    ));
+                }
+                Some(id.to_owned())
+            }
+            None => None,
+        };
+        let level = f.get("level").map(level).transpose()?.unwrap_or_default();
+        Ok(Check { checks, level })
+    }
+
+    /// A connection that must be open now.
+    fn on(&self, node: &Node) -> Result<String, DeError> {
+        let name = connection_name(node)?;
+        match self.connections.get(&name) {
+            Some(Conn { closed_at: None }) => Ok(name),
+            Some(Conn {
+                closed_at: Some(at),
+            }) => Err(DeError::at(
+                node.loc,
+                format!(
+                    "connection `{name}` was closed at line {}; open it again first",
+                    at.line
+                ),
+            )),
+            None => {
+                let how = match self.role {
+                    Role::Client => "open",
+                    Role::Server => "accept",
+                };
+                Err(DeError::at(
+                    node.loc,
+                    format!("no connection `{name}`: `{how}` it in an earlier step"),
+                ))
+            }
+        }
+    }
+
+    fn start(&mut self, node: &Node, name: &str) -> Result<(), DeError> {
+        if let Some(Conn { closed_at: None }) = self.connections.get(name) {
+            return Err(DeError::at(
+                node.loc,
+                format!("connection `{name}` is already open; close it first or use another name"),
+            ));
+        }
+        self.connections
+            .insert(name.to_owned(), Conn { closed_at: None });
+        self.opened.insert(name.to_owned());
+        Ok(())
+    }
+
+    fn end(&mut self, name: &str, at: Loc) {
+        self.connections.insert(
+            name.to_owned(),
+            Conn {
+                closed_at: Some(at),
+            },
+        );
+    }
+
+    fn open(&mut self, key: &Node, body: &Node) -> Result<Open, DeError> {
+        if self.role == Role::Server {
+            return Err(DeError::at(
+                key.loc,
+                "`open` connects to a broker (role: client); with role: server use `accept`",
+            ));
+        }
+        if body.as_str().is_some() {
+            let name = connection_name(body)?;
+            self.start(body, &name)?;
+            return Ok(Open {
+                name,
+                connect: Some(Value::Object(Default::default())),
+                overrides: Overrides::default(),
+                connack: Some(default_connack()),
+                check: Check::default(),
+                within: None,
+            });
+        }
+        let f = Fields::new(
+            body,
+            "a connection name or {name: ..., connect: ..., connack: ...}",
+            &[
+                "name", "connect", "override", "connack", "checks", "level", "within",
+            ],
+        )?;
+        let name_node = f.req("name")?;
+        let name = connection_name(name_node)?;
+        // The client ID may refer to the connection being opened.
+        self.opened.insert(name.clone());
+        let connect = match f.get("connect") {
+            Some(n) if n.kind == Kind::Bool(false) => None,
+            Some(n) if n.kind == Kind::Bool(true) || n.kind == Kind::Null => {
+                Some(Value::Object(Default::default()))
+            }
+            Some(n) => {
+                if n.as_map().is_none() {
+                    return Err(DeError::at(
+                        n.loc,
+                        format!(
+                            "expected CONNECT fields such as {{clean_session: false}}, or false, found {}",
+                            n.describe()
+                        ),
+                    ));
+                }
+                self.template(&template::wrap("connect", n), &[PacketType::Connect])?;
+                Some(n.to_json()?)
+            }
+            None => Some(Value::Object(Default::default())),
+        };
+        let overrides = match f.get("override") {
+            Some(n) => {
+                if connect.is_none() {
+                    return Err(DeError::at(
+                        n.loc,
+                        "`override` applies to the CONNECT, and `connect: false` sends none",
+                    ));
+                }
+                from_node::<Overrides>(n)?
+            }
+            None => Overrides::default(),
+        };
+        let mut captures = Vec::new();
+        let connack = match f.get("connack") {
+            Some(n) if n.kind == Kind::Bool(false) => None,
+            Some(n) => {
+                if connect.is_none() {
+                    return Err(DeError::at(
+                        n.loc,
+                        "no CONNACK is awaited with `connect: false`; send the CONNECT and expect the CONNACK in later steps",
+                    ));
+                }
+                let (m, c) = self.matcher(n, &[PacketType::Connack])?;
+                captures = c;
+                Some(m)
+            }
+            None if connect.is_none() => None,
+            None => Some(default_connack()),
+        };
+        if connack.is_none() {
+            for k in ["checks", "level", "within"] {
+                if let Some(n) = f.get(k) {
+                    return Err(DeError::at(
+                        n.loc,
+                        format!("`{k}` applies to the CONNACK, and none is awaited"),
+                    ));
+                }
+            }
+        }
+        let check = self.check(&f)?;
+        let within = f.get("within").map(duration).transpose()?;
+        self.start(name_node, &name)?;
+        self.captured.extend(captures);
+        Ok(Open {
+            name,
+            connect,
+            overrides,
+            connack,
+            check,
+            within,
+        })
+    }
+
+    fn accept(&mut self, key: &Node, body: &Node) -> Result<Accept, DeError> {
+        if self.role == Role::Client {
+            return Err(DeError::at(
+                key.loc,
+                "`accept` waits for a client (role: server); with role: client use `open`",
+            ));
+        }
+        let (name_node, within) = if body.as_str().is_some() {
+            (body, None)
+        } else {
+            let f = Fields::new(
+                body,
+                "a connection name or {name: ..., within: ...}",
+                &["name", "within"],
+            )?;
+            (f.req("name")?, f.get("within").map(duration).transpose()?)
+        };
+        let name = connection_name(name_node)?;
+        self.start(name_node, &name)?;
+        Ok(Accept { name, within })
+    }
+
+    fn send(&mut self, body: &Node) -> Result<Send, DeError> {
+        let f = Fields::new(
+            body,
+            "{on: ..., packet: ...} or {on: ..., raw: ...}",
+            &["on", "packet", "raw", "override"],
+        )?;
+        let on = self.on(f.req("on")?)?;
+        let payload = match (f.get("packet"), f.get("raw")) {
+            (Some(p), None) => {
+                let template = self.template(p, &[])?;
+                let overrides = f
+                    .get("override")
+                    .map(from_node::<Overrides>)
+                    .transpose()?
+                    .unwrap_or_default();
+                Payload::Packet {
+                    template,
+                    overrides,
+                }
+            }
+            (None, Some(r)) => {
+                if let Some(o) = f.get("override") {
+                    return Err(DeError::at(
+                        o.loc,
+                        "`override` applies to `packet`; raw bytes are sent as they are",
+                    ));
+                }
+                Payload::Raw(raw_bytes(r)?)
+            }
+            (Some(_), Some(r)) => {
+                return Err(DeError::at(
+                    r.loc,
+                    "give either `packet` or `raw`, not both",
+                ))
+            }
+            (None, None) => return Err(DeError::at(body.loc, "missing field `packet` (or `raw`)")),
+        };
+        Ok(Send { on, payload })
+    }
+
+    fn expect_fields(&mut self, f: &Fields<'_>) -> Result<Expect, DeError> {
+        let on = self.on(f.req("on")?)?;
+        let (packet, captures) = self.matcher(f.req("packet")?, &[])?;
+        let within = f.get("within").map(duration).transpose()?;
+        let check = self.check(f)?;
+        self.captured.extend(captures);
+        Ok(Expect {
+            on,
+            packet,
+            within,
+            check,
+        })
+    }
+
+    fn expect_unordered(&mut self, body: &Node) -> Result<ExpectUnordered, DeError> {
+        let f = Fields::new(
+            body,
+            "{within: ..., packets: [...]}",
+            &["within", "packets"],
+        )?;
+        let within = f.get("within").map(duration).transpose()?;
+        let packets_node = f.req("packets")?;
+        let items = list(packets_node, "expected packets")?;
+        if items.is_empty() {
+            return Err(DeError::at(
+                packets_node.loc,
+                "expected at least one packet",
+            ));
+        }
+        // Captures become visible after the whole step: the order of
+        // arrival is unknown.
+        let before = self.captured.clone();
+        let mut all = HashSet::new();
+        let mut packets = Vec::with_capacity(items.len());
+        for item in items {
+            self.count_step(item.loc)?;
+            let g = Fields::new(
+                item,
+                "{on: ..., packet: ...}",
+                &["on", "packet", "checks", "level"],
+            )?;
+            packets.push(self.expect_fields(&g)?);
+            all.extend(std::mem::replace(&mut self.captured, before.clone()));
+        }
+        self.captured = all;
+        Ok(ExpectUnordered { packets, within })
+    }
+
+    fn expect_nothing(&mut self, body: &Node) -> Result<ExpectNothing, DeError> {
+        let f = Fields::new(
+            body,
+            "{on: ..., for: ...}",
+            &["on", "for", "checks", "level"],
+        )?;
+        let on = self.on(f.req("on")?)?;
+        let duration = duration(f.req("for")?)?;
+        let check = self.check(&f)?;
+        Ok(ExpectNothing {
+            on,
+            duration,
+            check,
+        })
+    }
+
+    fn expect_close(&mut self, body: &Node) -> Result<ExpectClose, DeError> {
+        let f = Fields::new(
+            body,
+            "{on: ..., within: ...}",
+            &[
+                "on",
+                "within",
+                "disconnect",
+                "allow_before",
+                "checks",
+                "level",
+            ],
+        )?;
+        let on_node = f.req("on")?;
+        let on = self.on(on_node)?;
+        let within = f.get("within").map(duration).transpose()?;
+        let disconnect_codes = match f.get("disconnect") {
+            None => Vec::new(),
+            Some(n) => match &n.kind {
+                Kind::Seq(_) => from_node::<Vec<u8>>(n)?,
+                _ => vec![from_node::<u8>(n)?],
+            },
+        };
+        let mut allow_before = Vec::new();
+        if let Some(n) = f.get("allow_before") {
+            for item in list(n, "packet matchers")? {
+                allow_before.push(self.matcher(item, &[])?.0);
+            }
+        }
+        let check = self.check(&f)?;
+        self.end(&on, on_node.loc);
+        Ok(ExpectClose {
+            on,
+            within,
+            disconnect_codes,
+            allow_before,
+            check,
+        })
+    }
+
+    fn disconnect(&mut self, body: &Node) -> Result<DisconnectStep, DeError> {
+        if body.as_str().is_some() {
+            let on = self.on(body)?;
+            self.end(&on, body.loc);
+            return Ok(DisconnectStep { on, template: None });
+        }
+        let f = Fields::new(
+            body,
+            "a connection name or {on: ..., packet: ...}",
+            &["on", "packet"],
+        )?;
+        let on_node = f.req("on")?;
+        let on = self.on(on_node)?;
+        let template = match f.get("packet") {
+            Some(p) => {
+                if p.as_map().is_none() {
+                    return Err(DeError::at(
+                        p.loc,
+                        format!(
+                            "expected DISCONNECT fields such as {{reason_code: 0x04}}, found {}",
+                            p.describe()
+                        ),
+                    ));
+                }
+                if self.protocols.contains(&ProtocolVersion::V3_1_1)
+                    && !p.as_map().unwrap_or_default().is_empty()
+                {
+                    return Err(DeError::at(
+                        p.loc,
+                        "a 3.1.1 DISCONNECT has no fields; this scenario runs on 3.1.1",
+                    ));
+                }
+                self.template(&template::wrap("disconnect", p), &[PacketType::Disconnect])?;
+                Some(p.to_json()?)
+            }
+            None => None,
+        };
+        self.end(&on, on_node.loc);
+        Ok(DisconnectStep { on, template })
+    }
+
+    fn close(&mut self, body: &Node) -> Result<CloseStep, DeError> {
+        let (on_node, reset) = if body.as_str().is_some() {
+            (body, false)
+        } else {
+            let f = Fields::new(
+                body,
+                "a connection name or {on: ..., reset: true}",
+                &["on", "reset"],
+            )?;
+            let reset = f
+                .get("reset")
+                .map(|n| boolean(n, "reset"))
+                .transpose()?
+                .unwrap_or(false);
+            (f.req("on")?, reset)
+        };
+        let on = self.on(on_node)?;
+        self.end(&on, on_node.loc);
+        Ok(CloseStep { on, reset })
+    }
+}
+
+/// The CONNACK expected by default: success.
+pub fn default_connack() -> Value {
+    serde_json::json!({"connack": {"reason_code": 0}})
+}
+
+fn raw_bytes(node: &Node) -> Result<Vec<u8>, DeError> {
+    let text = string(node, "hex bytes such as \"c0 00\"")?;
+    if text.contains('{') {
+        return Err(DeError::at(
+            node.loc,
+            "variables are not substituted in raw bytes; use `packet` with `override` to send a malformed packet that needs one",
+        ));
+    }
+    let bytes = parse_hex(text).map_err(|m| DeError::at(node.loc, format!("bad hex: {m}")))?;
+    if bytes.is_empty() {
+        return Err(DeError::at(node.loc, "no bytes to send"));
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("0.25s"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+        for bad in [
+            "", "s", "2", "2 s", "1.s", ".5s", "1.5ms", "1.2345s", "-1s", "2m", "1e3ms",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        assert!(parse_duration("3601s").unwrap_err().contains("limit"));
+        assert!(parse_duration("99999999999s").is_err());
+    }
+
+    #[test]
+    fn names() {
+        assert!(is_connection_name("a"));
+        assert!(is_connection_name("Sub2"));
+        assert!(is_connection_name("abcdefghijkl"));
+        assert!(!is_connection_name("abcdefghijklm"));
+        assert!(!is_connection_name(""));
+        assert!(!is_connection_name("a-b"));
+        assert!(is_scenario_id("publish/qos-3.closes_x"));
+        assert!(!is_scenario_id("Publish"));
+        assert!(!is_scenario_id("a b"));
+        assert!(!is_scenario_id(""));
+    }
+}

@@ -1,0 +1,152 @@
+//! A broker process started by mqttspec: `sh -c COMMAND` with `{port}`
+//! replaced, in its own process group so the whole group can be stopped
+//! (a wrapper shell does not always exec its last command).
+
+use super::port::wait_accepting;
+use super::TargetError;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+use tokio::process::Command;
+
+/// How much of the process's stderr is kept for the report.
+const TAIL_BYTES: usize = 4096;
+
+pub struct Child {
+    process: Mutex<tokio::process::Child>,
+    pid: Option<u32>,
+    tail: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Child {
+    pub async fn start(command: &str, port: u16, deadline: Duration) -> Result<Child, TargetError> {
+        let line = command.replace("{port}", &port.to_string());
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(&line)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        #[cfg(unix)]
+        cmd.process_group(0);
+        let mut process = cmd
+            .spawn()
+            .map_err(|e| TargetError(format!("cannot start `{line}`: {e}")))?;
+        let pid = process.id();
+        let tail = Arc::new(Mutex::new(Vec::new()));
+        if let Some(mut stderr) = process.stderr.take() {
+            let tail = tail.clone();
+            tokio::spawn(async move {
+                let mut chunk = [0u8; 1024];
+                while let Ok(n) = stderr.read(&mut chunk).await {
+                    if n == 0 {
+                        break;
+                    }
+                    keep_tail(&tail, &chunk[..n]);
+                }
+            });
+        }
+        let child = Child {
+            process: Mutex::new(process),
+            pid,
+            tail,
+        };
+        let addr = format!("127.0.0.1:{port}");
+        if let Err(e) = wait_accepting(&addr, deadline, || child.died()).await {
+            let msg = match child.stderr_tail() {
+                t if t.is_empty() => e.0,
+                t => format!("{} (stderr: {})", e.0, one_line(&t)),
+            };
+            child.stop().await;
+            return Err(TargetError(format!("`{line}`: {msg}")));
+        }
+        Ok(child)
+    }
+
+    /// The last lines the process wrote on stderr.
+    pub fn stderr_tail(&self) -> String {
+        let tail = self.tail.lock().unwrap_or_else(|p| p.into_inner());
+        String::from_utf8_lossy(&tail).trim_end().to_string()
+    }
+
+    /// `Some(why)` once the process has exited.
+    pub fn died(&self) -> Option<String> {
+        let status = {
+            let mut p = self.process.lock().unwrap_or_else(|p| p.into_inner());
+            match p.try_wait() {
+                Ok(Some(status)) => status,
+                Ok(None) => return None,
+                Err(e) => return Some(format!("cannot query the target process: {e}")),
+            }
+        };
+        let tail = self.stderr_tail();
+        Some(if tail.is_empty() {
+            format!("the target process exited ({status})")
+        } else {
+            format!("the target process exited ({status}); last stderr:\n{tail}")
+        })
+    }
+
+    /// SIGTERM to the process group, then SIGKILL if it lingers.
+    pub async fn stop(self) {
+        let mut process = self.process.into_inner().unwrap_or_else(|p| p.into_inner());
+        if matches!(process.try_wait(), Ok(Some(_))) {
+            signal_group(self.pid, Signal::Kill);
+            return;
+        }
+        signal_group(self.pid, Signal::Term);
+        if tokio::time::timeout(Duration::from_secs(3), process.wait())
+            .await
+            .is_err()
+        {
+            signal_group(self.pid, Signal::Kill);
+            let _ = process.start_kill();
+            let _ = tokio::time::timeout(Duration::from_secs(2), process.wait()).await;
+        } else {
+            // The shell may be gone while children it forked live on.
+            signal_group(self.pid, Signal::Kill);
+        }
+    }
+}
+
+fn keep_tail(tail: &Mutex<Vec<u8>>, bytes: &[u8]) {
+    let mut t = tail.lock().unwrap_or_else(|p| p.into_inner());
+    t.extend_from_slice(bytes);
+    if t.len() > TAIL_BYTES {
+        let cut = t.len() - TAIL_BYTES;
+        t.drain(..cut);
+    }
+}
+
+fn one_line(s: &str) -> String {
+    let last: Vec<&str> = s.lines().rev().take(3).collect();
+    last.into_iter().rev().collect::<Vec<_>>().join(" | ")
+}
+
+enum Signal {
+    Term,
+    Kill,
+}
+
+#[cfg(unix)]
+fn signal_group(pid: Option<u32>, signal: Signal) {
+    let Some(pid) = pid else { return };
+    let Ok(pgid) = libc::pid_t::try_from(pid) else {
+        return;
+    };
+    let sig = match signal {
+        Signal::Term => libc::SIGTERM,
+        Signal::Kill => libc::SIGKILL,
+    };
+    // The child was started with process_group(0): its group id is its pid,
+    // and the group holds only what it started.
+    // SAFETY: kill(2) takes plain integers and touches no memory of ours.
+    unsafe {
+        libc::kill(-pgid, sig);
+    }
+}
+
+#[cfg(not(unix))]
+fn signal_group(_pid: Option<u32>, _signal: Signal) {}
