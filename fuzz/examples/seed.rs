@@ -56,7 +56,9 @@ fn main() {
         if file.components().any(|c| c.as_os_str() == "spec") {
             continue;
         }
-        let Ok(text) = fs::read_to_string(&file) else { continue };
+        let Ok(text) = fs::read_to_string(&file) else {
+            continue;
+        };
         corpus.scenarios.insert(text.clone().into_bytes());
         match serde_saphyr::from_str::<Value>(&text) {
             Ok(doc) => skipped += from_scenario_file(&doc, &mut corpus),
@@ -64,7 +66,10 @@ fn main() {
         }
     }
 
-    for (dir, version) in [("v3.1.1", ProtocolVersion::V3_1_1), ("v5.0", ProtocolVersion::V5)] {
+    for (dir, version) in [
+        ("v3.1.1", ProtocolVersion::V3_1_1),
+        ("v5.0", ProtocolVersion::V5),
+    ] {
         let mut stream = Vec::new();
         for file in files_with_ext(&seeds.join(dir), "hex") {
             let text = fs::read_to_string(&file).unwrap_or_default();
@@ -161,7 +166,12 @@ fn versions(protocol: Option<&Value>) -> Vec<ProtocolVersion> {
 
 /// Seeds from one step, a one-key mapping such as `{send: {...}}`. Packets
 /// the step sends also go to `stream`.
-fn from_step(step: &Value, version: ProtocolVersion, corpus: &mut Corpus, stream: &mut Vec<u8>) -> usize {
+fn from_step(
+    step: &Value,
+    version: ProtocolVersion,
+    corpus: &mut Corpus,
+    stream: &mut Vec<u8>,
+) -> usize {
     let Some((kind, body)) = step.as_object().and_then(|m| m.iter().next()) else {
         return 0;
     };
@@ -171,7 +181,10 @@ fn from_step(step: &Value, version: ProtocolVersion, corpus: &mut Corpus, stream
     collect(body, version, &mut found, &mut skipped);
     if kind == "open" {
         // The CONNECT that `open` sends: its partial template over defaults.
-        let connect = body.get("connect").cloned().unwrap_or(Value::Object(Map::new()));
+        let connect = body
+            .get("connect")
+            .cloned()
+            .unwrap_or(Value::Object(Map::new()));
         if connect.is_object() {
             let overrides = body.get("override").cloned();
             let template = Value::Object(Map::from_iter([("connect".into(), connect)]));
@@ -221,7 +234,11 @@ fn collect(v: &Value, version: ProtocolVersion, found: &mut Vec<Vec<u8>>, skippe
     }
 }
 
-fn encode(template: &Value, overrides: Option<&Value>, version: ProtocolVersion) -> Option<Vec<u8>> {
+fn encode(
+    template: &Value,
+    overrides: Option<&Value>,
+    version: ProtocolVersion,
+) -> Option<Vec<u8>> {
     let mut packet: Packet = serde_json::from_value(substitute(template)).ok()?;
     let overrides: Overrides = match overrides {
         Some(o) => serde_json::from_value(substitute(o)).ok()?,
@@ -260,13 +277,20 @@ fn substitute(v: &Value) -> Value {
         Value::String(s) if is_whole_variable(s) => Value::from(1),
         Value::String(s) => Value::String(substitute_str(s)),
         Value::Array(items) => Value::Array(items.iter().map(substitute).collect()),
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), substitute(v))).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), substitute(v)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
 
 fn is_whole_variable(s: &str) -> bool {
-    s.starts_with('{') && s.ends_with('}') && !s.starts_with("{{") && !s[1..s.len() - 1].contains(['{', '}'])
+    s.starts_with('{')
+        && s.ends_with('}')
+        && !s.starts_with("{{")
+        && !s[1..s.len() - 1].contains(['{', '}'])
 }
 
 fn substitute_str(s: &str) -> String {
@@ -293,12 +317,17 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&d) else { continue };
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+            } else if matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml")
+            ) {
                 out.push(path);
             }
         }

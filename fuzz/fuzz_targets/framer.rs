@@ -33,7 +33,11 @@ fn max_packet_size(selector: u8) -> usize {
 }
 
 /// Drains every frame the buffer holds; `Err` once the stream is corrupt.
-fn drain(framer: &mut Framer, buf: &mut BytesMut, frames: &mut Vec<Bytes>) -> Result<(), DecodeError> {
+fn drain(
+    framer: &mut Framer,
+    buf: &mut BytesMut,
+    frames: &mut Vec<Bytes>,
+) -> Result<(), DecodeError> {
     while let Some(frame) = framer.next_frame(buf)? {
         frames.push(frame);
     }
@@ -50,10 +54,18 @@ fn feed(stream: &[u8], max: usize, mut chunk_len: impl FnMut() -> usize) -> Outc
         buf.extend_from_slice(&stream[pos..end]);
         pos = end;
         if let Err(e) = drain(&mut framer, &mut buf, &mut frames) {
-            return Outcome { frames, error: Some(e), rest: buf };
+            return Outcome {
+                frames,
+                error: Some(e),
+                rest: buf,
+            };
         }
     }
-    Outcome { frames, error: None, rest: buf }
+    Outcome {
+        frames,
+        error: None,
+        rest: buf,
+    }
 }
 
 /// Total length of the packet `frame` starts with, read independently of the
@@ -90,19 +102,46 @@ fuzz_target!(|data: &[u8]| {
         }
     });
 
-    assert_eq!(whole.frames, chunked.frames, "chunking changed the frames\nstream: {}", hex(stream));
+    assert_eq!(
+        whole.frames,
+        chunked.frames,
+        "chunking changed the frames\nstream: {}",
+        hex(stream)
+    );
     match (&whole.error, &chunked.error) {
-        (None, None) => assert_eq!(whole.rest, chunked.rest, "chunking changed the leftover bytes"),
+        (None, None) => assert_eq!(
+            whole.rest, chunked.rest,
+            "chunking changed the leftover bytes"
+        ),
         (Some(a), Some(b)) => assert_eq!(a.kind, b.kind, "chunking changed the error: {a} vs {b}"),
-        (a, b) => panic!("chunking changed the outcome: {a:?} vs {b:?}\nstream: {}", hex(stream)),
+        (a, b) => panic!(
+            "chunking changed the outcome: {a:?} vs {b:?}\nstream: {}",
+            hex(stream)
+        ),
     }
 
-    let framed: Vec<u8> = whole.frames.iter().flat_map(|f| f.iter().copied()).collect();
-    assert!(stream.starts_with(&framed), "frames are not the stream's leading bytes");
+    let framed: Vec<u8> = whole
+        .frames
+        .iter()
+        .flat_map(|f| f.iter().copied())
+        .collect();
+    assert!(
+        stream.starts_with(&framed),
+        "frames are not the stream's leading bytes"
+    );
 
     for frame in &whole.frames {
-        assert_eq!(packet_len(frame), Some(frame.len()), "not one whole packet: {}", hex(frame));
-        assert!(frame.len() <= max, "{}-byte frame over the {max}-byte limit", frame.len());
+        assert_eq!(
+            packet_len(frame),
+            Some(frame.len()),
+            "not one whole packet: {}",
+            hex(frame)
+        );
+        assert!(
+            frame.len() <= max,
+            "{}-byte frame over the {max}-byte limit",
+            frame.len()
+        );
         let _ = codec::decode(frame, ProtocolVersion::V3_1_1);
         let _ = codec::decode(frame, ProtocolVersion::V5);
     }

@@ -19,13 +19,31 @@ fuzz_target!(|input: Input| {
             hex(&bytes)
         ),
     };
-    assert_eq!(packet, decoded, "round trip changed the packet\nbytes: {}", hex(&bytes));
-    assert_eq!(bytes, encode_or_panic(&decoded, version), "encoding is not stable");
+    assert_eq!(
+        packet,
+        decoded,
+        "round trip changed the packet\nbytes: {}",
+        hex(&bytes)
+    );
+    assert_eq!(
+        bytes,
+        encode_or_panic(&decoded, version),
+        "encoding is not stable"
+    );
 
     let mut buf = BytesMut::from(&bytes[..]);
     let frame = Framer::new(bytes.len())
         .next_frame(&mut buf)
-        .unwrap_or_else(|e| panic!("framer rejected a valid packet: {e}\nbytes: {}", hex(&bytes)));
-    assert_eq!(frame.as_deref(), Some(&bytes[..]), "framer cut the packet wrongly");
+        .unwrap_or_else(|e| {
+            panic!(
+                "framer rejected a valid packet: {e}\nbytes: {}",
+                hex(&bytes)
+            )
+        });
+    assert_eq!(
+        frame.as_deref(),
+        Some(&bytes[..]),
+        "framer cut the packet wrongly"
+    );
     assert!(buf.is_empty());
 });

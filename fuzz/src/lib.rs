@@ -68,7 +68,8 @@ pub fn check_decode(data: &[u8], version: ProtocolVersion) {
     );
     let again = encode_or_panic(&second, enc_version);
     assert_eq!(
-        bytes, again,
+        bytes,
+        again,
         "encoding is not stable for {second:#?}\ninput: {}",
         hex(data)
     );

@@ -36,7 +36,7 @@ impl Input {
 
 #[derive(Arbitrary, Debug)]
 pub enum ArbPacket {
-    Connect(ArbConnect),
+    Connect(Box<ArbConnect>),
     Connack(ArbConnack),
     Publish(ArbPublish),
     Puback(ArbAck),
