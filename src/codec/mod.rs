@@ -10,9 +10,12 @@
 //! The model types derive serde so scenarios can write packets in YAML and
 //! match received packets field by field.
 
+#[cfg(test)]
+pub mod arbitrary;
 pub mod binary;
 mod display;
 pub mod error;
+pub mod inspect;
 pub mod packet;
 pub mod primitives;
 pub mod properties;
@@ -51,17 +54,54 @@ pub struct Note {
     pub message: String,
 }
 
+/// Which side of the connection sent a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sender {
+    Client,
+    Server,
+}
+
+/// What the decoder may assume beyond the bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DecodeOptions {
+    /// Who sent the packet. When known, the decoder also rejects packets
+    /// that side never sends (a CONNACK from a client) and applies the rules
+    /// that 5.0 states per sender (e.g. a Subscription Identifier in a
+    /// client's PUBLISH, MQTT-3.3.4-6), and names the sender's statement
+    /// where 5.0 has one per side (packet identifier 0 in PUBLISH).
+    pub sender: Option<Sender>,
+}
+
 /// Decodes exactly one whole packet (fixed header included) from `frame`,
 /// which must hold nothing after it. A CONNECT is decoded by the protocol
 /// level it carries; every other packet by `version`.
 pub fn decode(frame: &[u8], version: ProtocolVersion) -> Result<Decoded, DecodeError> {
-    decode_impl(frame, None, version)
+    decode_impl(frame, None, version, &DecodeOptions::default())
 }
 
 /// Like [`decode`], but binary fields (payloads, passwords, correlation and
 /// authentication data) are slices of `frame` instead of copies.
 pub fn decode_bytes(frame: Bytes, version: ProtocolVersion) -> Result<Decoded, DecodeError> {
-    decode_impl(&frame, Some(&frame), version)
+    decode_impl(&frame, Some(&frame), version, &DecodeOptions::default())
+}
+
+/// [`decode`] with options.
+pub fn decode_with(
+    frame: &[u8],
+    version: ProtocolVersion,
+    opts: &DecodeOptions,
+) -> Result<Decoded, DecodeError> {
+    decode_impl(frame, None, version, opts)
+}
+
+/// [`decode_bytes`] with options.
+pub fn decode_bytes_with(
+    frame: Bytes,
+    version: ProtocolVersion,
+    opts: &DecodeOptions,
+) -> Result<Decoded, DecodeError> {
+    decode_impl(&frame, Some(&frame), version, opts)
 }
 
 /// The parsed fixed header of a whole frame.
@@ -139,6 +179,7 @@ fn decode_impl(
     frame: &[u8],
     owner: Option<&Bytes>,
     version: ProtocolVersion,
+    opts: &DecodeOptions,
 ) -> Result<Decoded, DecodeError> {
     let h = FixedHeader::parse(frame)?;
     let total = h.packet_len();
@@ -168,6 +209,7 @@ fn decode_impl(
     }
     let mut notes = Vec::new();
     let mut r = primitives::Reader::new(frame, owner, h.header_len, total, version, &mut notes);
+    r.sender = opts.sender;
     let Some(t) = PacketType::from_nibble(h.type_nibble)
         .filter(|t| *t != PacketType::Auth || version.is_v5())
     else {
@@ -190,6 +232,9 @@ fn decode_impl(
                 format!("{} flags must be {want:04b}, got {:04b}", t.name(), h.flags),
             ));
         }
+    }
+    if let Some(s) = opts.sender {
+        check_direction(&r, t, s)?;
     }
     use properties::PropertyContext as Ctx;
     let packet = match t {
@@ -237,6 +282,33 @@ fn decode_impl(
         );
     }
     Ok(Decoded { packet, notes })
+}
+
+/// Rejects a packet type its sender never sends.
+fn check_direction(
+    r: &primitives::Reader<'_, '_>,
+    t: PacketType,
+    s: Sender,
+) -> Result<(), DecodeError> {
+    use PacketType::*;
+    let from_client_only = matches!(t, Connect | Subscribe | Unsubscribe | Pingreq)
+        // A 3.1.1 server closes the connection instead of sending DISCONNECT.
+        || (t == Disconnect && !r.version.is_v5());
+    let from_server_only = matches!(t, Connack | Suback | Unsuback | Pingresp);
+    let (bad, who) = match s {
+        Sender::Client => (from_server_only, "a Client"),
+        Sender::Server => (from_client_only, "a Server"),
+    };
+    if bad {
+        return Err(r.err_at(
+            0,
+            ErrorKind::ProtocolError,
+            "packet type",
+            None,
+            format!("{who} does not send {} in {}", t.name(), r.version),
+        ));
+    }
+    Ok(())
 }
 
 /// Writes `packet` as valid bytes of `version`.

@@ -19,7 +19,7 @@ use crate::codec::error::{DecodeError, EncodeError, ErrorKind};
 use crate::codec::primitives::{put_str_claiming, Reader};
 use crate::codec::properties::PropertyContext;
 use crate::codec::topic::check_topic_name;
-use crate::codec::{Overrides, ProtocolVersion};
+use crate::codec::{Overrides, ProtocolVersion, Sender};
 use bytes::{BufMut, BytesMut};
 
 impl Publish {
@@ -66,12 +66,17 @@ impl Publish {
             let at = r.pos();
             let id = r.u16("packet identifier")?;
             if id == 0 {
-                // 5.0 splits the rule by sender; the codec cannot tell who sent it.
+                // 5.0 states this once per sender.
+                let v5 = match r.sender {
+                    Some(Sender::Client) => Some("MQTT-2.2.1-3"),
+                    Some(Sender::Server) => Some("MQTT-2.2.1-4"),
+                    None => None,
+                };
                 return Err(r.err_at(
                     at,
                     ErrorKind::ProtocolError,
                     "packet identifier",
-                    r.sid(Some("MQTT-2.3.1-1"), None),
+                    r.sid(Some("MQTT-2.3.1-1"), v5),
                     "packet identifier 0 on a QoS > 0 PUBLISH",
                 ));
             }
@@ -79,11 +84,21 @@ impl Publish {
         } else {
             None
         };
+        let props_at = r.pos();
         let properties = if r.version.is_v5() {
             crate::codec::Properties::read_block(r, PropertyContext::Publish)?
         } else {
             Default::default()
         };
+        if r.sender == Some(Sender::Client) && !properties.subscription_identifiers.is_empty() {
+            return Err(r.err_at(
+                props_at,
+                ErrorKind::ProtocolError,
+                "subscription_identifiers",
+                Some("MQTT-3.3.4-6"),
+                "a Client's PUBLISH carries a Subscription Identifier",
+            ));
+        }
         if topic.is_empty() && properties.topic_alias.is_none() {
             return Err(r.err_at(
                 topic_at,
@@ -97,7 +112,19 @@ impl Publish {
                 },
             ));
         }
-        let payload = r.rest_bytes().into();
+        let payload_at = r.pos();
+        let payload: Binary = r.rest_bytes().into();
+        if properties.payload_format_indicator == Some(1)
+            && std::str::from_utf8(payload.as_slice()).is_err()
+        {
+            // The receiver may check this; a server forwards it unaltered.
+            r.note(
+                payload_at,
+                "payload",
+                None,
+                "Payload Format Indicator says UTF-8 but the payload is not well-formed UTF-8",
+            );
+        }
         Ok(Publish {
             dup,
             qos,
