@@ -15,6 +15,7 @@ pub mod arbitrary;
 pub mod binary;
 mod display;
 pub mod error;
+pub mod inspect;
 pub mod packet;
 pub mod primitives;
 pub mod properties;

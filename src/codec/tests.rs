@@ -714,3 +714,349 @@ fn what_the_spec_allows_decodes() {
         }
     }
 }
+
+fn enc_with(p: &Packet, v: ProtocolVersion, ov: &Overrides) -> Vec<u8> {
+    let mut b = BytesMut::new();
+    encode_with(p, v, ov, &mut b).unwrap_or_else(|e| panic!("encode {p}: {e}"));
+    b.to_vec()
+}
+
+fn ping() -> Packet {
+    Packet::Pingreq(Empty {})
+}
+
+fn publish_ab() -> Packet {
+    Packet::Publish(Publish {
+        topic: "a/b".into(),
+        ..Default::default()
+    })
+}
+
+#[test]
+fn every_override_changes_exactly_its_part() {
+    let ov = |f: &dyn Fn(&mut Overrides)| {
+        let mut o = Overrides::default();
+        f(&mut o);
+        o
+    };
+    let puback = Packet::Puback(Ack {
+        packet_id: 1,
+        ..Default::default()
+    });
+    let cases: Vec<(Packet, ProtocolVersion, Overrides, &str)> = vec![
+        (
+            puback.clone(),
+            V3_1_1,
+            ov(&|o| o.packet_type = Some(0)),
+            "00 02 0001",
+        ),
+        (
+            Packet::Pubrel(Ack {
+                packet_id: 1,
+                ..Default::default()
+            }),
+            V3_1_1,
+            ov(&|o| o.flags = Some(0)),
+            "60 02 0001",
+        ),
+        (
+            ping(),
+            V3_1_1,
+            ov(&|o| o.remaining_length = Some(10)),
+            "c0 0a",
+        ),
+        (
+            ping(),
+            V3_1_1,
+            ov(&|o| o.remaining_length = Some(200)),
+            "c0 c8 01",
+        ),
+        (
+            ping(),
+            V5,
+            ov(&|o| o.remaining_length_bytes = Some(Binary::from(vec![0x80, 0x00]))),
+            "c0 80 00",
+        ),
+        (
+            ping(),
+            V5,
+            ov(&|o| {
+                o.remaining_length = Some(3);
+                o.remaining_length_bytes = Some(Binary::from(vec![0xff, 0xff, 0xff, 0xff, 0x7f]));
+            }),
+            "c0 ff ff ff ff 7f",
+        ),
+        (
+            Packet::Connect(Connect {
+                client_id: "a".into(),
+                ..Default::default()
+            }),
+            V3_1_1,
+            ov(&|o| o.connect_flags = Some(0x03)),
+            "10 0d 0004 4d515454 04 03 003c 0001 61",
+        ),
+        (
+            Packet::Connect(Connect {
+                client_id: "a".into(),
+                ..Default::default()
+            }),
+            V3_1_1,
+            ov(&|o| o.string_length = Some(5)),
+            "10 0d 0005 4d515454 04 02 003c 0001 61",
+        ),
+        (
+            publish_ab(),
+            V3_1_1,
+            ov(&|o| o.string_length = Some(0xffff)),
+            "30 05 ffff 612f62",
+        ),
+        (
+            publish_ab(),
+            V5,
+            ov(&|o| o.extra_properties = Some(Binary::from(vec![0x23, 0, 1]))),
+            "30 09 0003 612f62 03 230001",
+        ),
+        (
+            publish_ab(),
+            V5,
+            ov(&|o| o.property_length = Some(100)),
+            "30 06 0003 612f62 64",
+        ),
+        (
+            ping(),
+            V3_1_1,
+            ov(&|o| o.trailing = Some(Binary::from(vec![0]))),
+            "c0 01 00",
+        ),
+        (
+            ping(),
+            V3_1_1,
+            ov(&|o| {
+                o.trailing = Some(Binary::from(vec![0]));
+                o.remaining_length = Some(0);
+            }),
+            "c0 00 00",
+        ),
+        (
+            publish_ab(),
+            V3_1_1,
+            ov(&|o| o.truncate_body = Some(2)),
+            "30 02 0003",
+        ),
+        (
+            publish_ab(),
+            V3_1_1,
+            ov(&|o| {
+                o.truncate_body = Some(2);
+                o.trailing = Some(Binary::from("x"));
+            }),
+            "30 03 0003 78",
+        ),
+        // A property override makes a 5.0 acknowledgement use its full form.
+        (
+            puback.clone(),
+            V5,
+            ov(&|o| o.extra_properties = Some(Binary::from(vec![0x1f, 0, 0]))),
+            "40 07 0001 00 03 1f0000",
+        ),
+        (
+            Packet::Disconnect(Disconnect::default()),
+            V5,
+            ov(&|o| o.property_length = Some(0)),
+            "e0 02 00 00",
+        ),
+        (
+            Packet::Subscribe(Subscribe {
+                packet_id: Some(1),
+                filters: vec![Subscription {
+                    filter: "a".into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+            V3_1_1,
+            ov(&|o| o.string_length = Some(2)),
+            "82 06 0001 0002 61 00",
+        ),
+    ];
+    for (p, v, o, want) in cases {
+        assert_eq!(
+            binary::to_hex(&enc_with(&p, v, &o)),
+            binary::to_hex(&hex(want)),
+            "{p} with {o:?}"
+        );
+    }
+}
+
+#[test]
+fn overrides_that_cannot_apply_are_refused() {
+    let bad = |p: Packet, v: ProtocolVersion, o: Overrides| {
+        let mut b = BytesMut::new();
+        assert!(encode_with(&p, v, &o, &mut b).is_err(), "{p} with {o:?}");
+    };
+    bad(
+        publish_ab(),
+        V5,
+        Overrides {
+            connect_flags: Some(0),
+            ..Default::default()
+        },
+    );
+    bad(
+        ping(),
+        V5,
+        Overrides {
+            string_length: Some(1),
+            ..Default::default()
+        },
+    );
+    bad(
+        publish_ab(),
+        V3_1_1,
+        Overrides {
+            extra_properties: Some(Binary::from("x")),
+            ..Default::default()
+        },
+    );
+    bad(
+        ping(),
+        V5,
+        Overrides {
+            property_length: Some(1),
+            ..Default::default()
+        },
+    );
+    bad(
+        ping(),
+        V5,
+        Overrides {
+            packet_type: Some(16),
+            ..Default::default()
+        },
+    );
+    bad(
+        ping(),
+        V5,
+        Overrides {
+            flags: Some(16),
+            ..Default::default()
+        },
+    );
+    // Fields that have no wire form at all.
+    let p = Packet::Publish(Publish {
+        qos: 1,
+        topic: "t".into(),
+        ..Default::default()
+    });
+    bad(p, V5, Overrides::default());
+    bad(
+        Packet::Subscribe(Subscribe::default()),
+        V5,
+        Overrides::default(),
+    );
+    let p = Packet::Publish(Publish {
+        topic: "x".repeat(70_000),
+        ..Default::default()
+    });
+    bad(p, V3_1_1, Overrides::default());
+}
+
+#[test]
+fn encoder_writes_invalid_models_for_negative_tests() {
+    // Each is written as asked, and the decoder names the broken rule.
+    let cases: Vec<(Packet, ProtocolVersion, Option<&str>)> = vec![
+        (
+            Packet::Publish(Publish {
+                topic: "a/#".into(),
+                ..Default::default()
+            }),
+            V3_1_1,
+            Some("MQTT-3.3.2-2"),
+        ),
+        (
+            Packet::Publish(Publish {
+                qos: 3,
+                packet_id: Some(1),
+                topic: "a".into(),
+                ..Default::default()
+            }),
+            V3_1_1,
+            Some("MQTT-3.3.1-4"),
+        ),
+        (
+            Packet::Publish(Publish {
+                dup: true,
+                topic: "a".into(),
+                ..Default::default()
+            }),
+            V5,
+            Some("MQTT-3.3.1-2"),
+        ),
+        (
+            Packet::Publish(Publish {
+                qos: 1,
+                packet_id: Some(0),
+                topic: "a".into(),
+                ..Default::default()
+            }),
+            V3_1_1,
+            Some("MQTT-2.3.1-1"),
+        ),
+        (
+            Packet::Subscribe(Subscribe {
+                packet_id: Some(1),
+                ..Default::default()
+            }),
+            V5,
+            Some("MQTT-3.8.3-2"),
+        ),
+        (
+            Packet::Connect(Connect {
+                password: Some("p".into()),
+                client_id: "c".into(),
+                ..Default::default()
+            }),
+            V3_1_1,
+            Some("MQTT-3.1.2-22"),
+        ),
+        (
+            Packet::Publish(Publish {
+                topic: "a".into(),
+                properties: Properties {
+                    session_expiry_interval: Some(1),
+                    ..Default::default()
+                },
+                ..Default::default()
+            }),
+            V5,
+            None,
+        ),
+    ];
+    for (p, v, statement) in cases {
+        let bytes = enc(&p, v);
+        let e = decode(&bytes, v).expect_err(&p.to_string());
+        assert_eq!(e.statement, statement, "{p}: {e}");
+    }
+    // A packet identifier on a QoS 0 PUBLISH is written [MQTT-2.3.1-5]; the
+    // receiver then reads it as the start of the payload.
+    let p = Packet::Publish(Publish {
+        topic: "a".into(),
+        packet_id: Some(0x4142),
+        ..Default::default()
+    });
+    assert_eq!(enc(&p, V3_1_1), hex("30 05 0001 61 4142"));
+}
+
+#[test]
+fn overrides_deserialize_from_yaml() {
+    let o: Overrides = serde_saphyr::from_str(
+        "flags: 3\nremaining_length_bytes: {hex: \"80 80 80 80 01\"}\ntrailing: \"xy\"\n",
+    )
+    .unwrap();
+    assert_eq!(o.flags, Some(3));
+    assert_eq!(
+        o.remaining_length_bytes.unwrap().as_slice(),
+        &[0x80, 0x80, 0x80, 0x80, 0x01]
+    );
+    assert_eq!(o.trailing.unwrap().as_slice(), b"xy");
+}
