@@ -298,6 +298,18 @@ mod tests {
     }
 
     #[test]
+    fn no_subcommand_means_a_default_run() {
+        let cli = Cli::try_parse_from(["mqttspec"]).unwrap();
+        assert!(cli.command.is_none());
+        let d = RunArgs::default();
+        assert_eq!((d.target, d.spawn, d.quiet), (None, None, false));
+        assert_eq!(
+            (d.jobs, d.timeout),
+            (default_jobs(), Duration::from_secs(10))
+        );
+    }
+
+    #[test]
     fn usage_errors() {
         for args in [
             &[

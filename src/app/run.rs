@@ -123,3 +123,24 @@ fn default_target() -> Target {
 fn default_target() -> Target {
     Target::Tcp("127.0.0.1:1883".into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::Verdict;
+    use crate::report::sample;
+
+    #[test]
+    fn exit_status_by_outcome() {
+        let mut run = sample::run();
+        assert_eq!(exit_status(&run), Exit::Failed);
+        run.scenarios
+            .retain(|s| matches!(s.verdict, Verdict::Pass | Verdict::Skip));
+        assert_eq!(exit_status(&run), Exit::Ok);
+        run.target_died = Some("exited with status 1".into());
+        assert_eq!(exit_status(&run), Exit::Target);
+        run.scenarios.clear();
+        run.target_died = None;
+        assert_eq!(exit_status(&run), Exit::Ok);
+    }
+}

@@ -237,27 +237,51 @@ fn decode_impl(
         check_direction(&r, t, s)?;
     }
     use properties::PropertyContext as Ctx;
-    let packet = match t {
+    // The hot packets are filled in place: the model structs are large, and
+    // moving them through each `Result` costs more than decoding them.
+    let mut decoded = Decoded {
+        packet: match t {
+            PacketType::Publish => Packet::Publish(Publish::default()),
+            PacketType::Puback => Packet::Puback(Ack::default()),
+            PacketType::Pubrec => Packet::Pubrec(Ack::default()),
+            PacketType::Pubrel => Packet::Pubrel(Ack::default()),
+            PacketType::Pubcomp => Packet::Pubcomp(Ack::default()),
+            _ => Packet::Pingreq(Empty {}),
+        },
+        notes: Vec::new(),
+    };
+    match &mut decoded.packet {
+        Packet::Publish(p) => Publish::read_into(&mut r, h.flags, p)?,
+        Packet::Puback(a) => Ack::read_into(&mut r, Ctx::Puback, a)?,
+        Packet::Pubrec(a) => Ack::read_into(&mut r, Ctx::Pubrec, a)?,
+        Packet::Pubrel(a) => Ack::read_into(&mut r, Ctx::Pubrel, a)?,
+        Packet::Pubcomp(a) => Ack::read_into(&mut r, Ctx::Pubcomp, a)?,
+        _ => {}
+    }
+    let other = match t {
         PacketType::Connect => {
             let (name, level, v) = Connect::read_version(&mut r)?;
             r.version = v;
-            Packet::Connect(Connect::read_rest(&mut r, name, level)?)
+            Some(Packet::Connect(Connect::read_rest(&mut r, name, level)?))
         }
-        PacketType::Connack => Packet::Connack(Connack::read(&mut r)?),
-        PacketType::Publish => Packet::Publish(Publish::read(&mut r, h.flags)?),
-        PacketType::Puback => Packet::Puback(Ack::read(&mut r, Ctx::Puback)?),
-        PacketType::Pubrec => Packet::Pubrec(Ack::read(&mut r, Ctx::Pubrec)?),
-        PacketType::Pubrel => Packet::Pubrel(Ack::read(&mut r, Ctx::Pubrel)?),
-        PacketType::Pubcomp => Packet::Pubcomp(Ack::read(&mut r, Ctx::Pubcomp)?),
-        PacketType::Subscribe => Packet::Subscribe(Subscribe::read(&mut r)?),
-        PacketType::Suback => Packet::Suback(Suback::read(&mut r)?),
-        PacketType::Unsubscribe => Packet::Unsubscribe(Unsubscribe::read(&mut r)?),
-        PacketType::Unsuback => Packet::Unsuback(Unsuback::read(&mut r)?),
-        PacketType::Pingreq => Packet::Pingreq(Empty::read(&mut r)?),
-        PacketType::Pingresp => Packet::Pingresp(Empty::read(&mut r)?),
-        PacketType::Disconnect => Packet::Disconnect(Disconnect::read(&mut r)?),
-        PacketType::Auth => Packet::Auth(Auth::read(&mut r)?),
+        PacketType::Connack => Some(Packet::Connack(Connack::read(&mut r)?)),
+        PacketType::Publish
+        | PacketType::Puback
+        | PacketType::Pubrec
+        | PacketType::Pubrel
+        | PacketType::Pubcomp => None,
+        PacketType::Subscribe => Some(Packet::Subscribe(Subscribe::read(&mut r)?)),
+        PacketType::Suback => Some(Packet::Suback(Suback::read(&mut r)?)),
+        PacketType::Unsubscribe => Some(Packet::Unsubscribe(Unsubscribe::read(&mut r)?)),
+        PacketType::Unsuback => Some(Packet::Unsuback(Unsuback::read(&mut r)?)),
+        PacketType::Pingreq => Some(Packet::Pingreq(Empty::read(&mut r)?)),
+        PacketType::Pingresp => Some(Packet::Pingresp(Empty::read(&mut r)?)),
+        PacketType::Disconnect => Some(Packet::Disconnect(Disconnect::read(&mut r)?)),
+        PacketType::Auth => Some(Packet::Auth(Auth::read(&mut r)?)),
     };
+    if let Some(p) = other {
+        decoded.packet = p;
+    }
     // A CONNECT's own level decides which rule applies to its length field.
     if h.non_minimal {
         if r.version.is_v5() {
@@ -281,7 +305,8 @@ fn decode_impl(
             "non-minimal Remaining Length encoding",
         );
     }
-    Ok(Decoded { packet, notes })
+    decoded.notes = notes;
+    Ok(decoded)
 }
 
 /// Rejects a packet type its sender never sends.

@@ -1060,3 +1060,59 @@ fn overrides_deserialize_from_yaml() {
     );
     assert_eq!(o.trailing.unwrap().as_slice(), b"xy");
 }
+
+/// Rough timing of the hot path (best of several rounds, so a busy machine
+/// disturbs it less); run with
+/// `cargo test --release --lib codec::tests::timing -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn timing() {
+    use std::hint::black_box;
+    use std::time::Instant;
+    fn best(mut f: impl FnMut()) -> f64 {
+        let n = 200_000;
+        (0..10)
+            .map(|_| {
+                let t = Instant::now();
+                for _ in 0..n {
+                    f();
+                }
+                t.elapsed().as_nanos() as f64 / n as f64
+            })
+            .fold(f64::MAX, f64::min)
+    }
+    let p = Packet::Publish(Publish {
+        qos: 1,
+        packet_id: Some(10),
+        topic: "sensors/building-1/floor-2".into(),
+        payload: Binary::from(vec![0x5a; 100 - 2 - 2 - 2 - 26]),
+        ..Default::default()
+    });
+    for v in [V3_1_1, V5] {
+        let bytes = enc(&p, v);
+        let frozen = bytes::Bytes::from(bytes.clone());
+        let slice = best(|| {
+            let _ = black_box(decode(black_box(&bytes), v));
+        });
+        let zero = best(|| {
+            let _ = black_box(decode_bytes(black_box(frozen.clone()), v));
+        });
+        let mut out = BytesMut::with_capacity(256);
+        let e = best(|| {
+            out.clear();
+            let _ = encode(black_box(&p), v, &mut out);
+            black_box(&out);
+        });
+        // What the owned model costs at least: the topic String and a copy
+        // of the payload.
+        let floor = best(|| {
+            black_box(String::from(black_box("sensors/building-1/floor-2")));
+            black_box(bytes::Bytes::copy_from_slice(black_box(&bytes[32..])));
+        });
+        println!(
+            "{v}: {}-byte QoS 1 PUBLISH: decode {slice:.1} ns, decode_bytes {zero:.1} ns, \
+             encode {e:.1} ns (String + payload copy alone: {floor:.1} ns)",
+            bytes.len(),
+        );
+    }
+}

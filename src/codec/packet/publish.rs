@@ -28,7 +28,13 @@ impl Publish {
         ((self.dup as u8) << 3) | ((self.qos & 3) << 1) | self.retain as u8
     }
 
-    pub(crate) fn read(r: &mut Reader<'_, '_>, flags: u8) -> Result<Publish, DecodeError> {
+    /// Decodes into `p`, which must be `Publish::default()`; filling it in
+    /// place avoids moving the large struct through `Result`s.
+    pub(crate) fn read_into(
+        r: &mut Reader<'_, '_>,
+        flags: u8,
+        p: &mut Publish,
+    ) -> Result<(), DecodeError> {
         let dup = flags & 0b1000 != 0;
         let qos = (flags >> 1) & 3;
         let retain = flags & 1 != 0;
@@ -85,11 +91,14 @@ impl Publish {
             None
         };
         let props_at = r.pos();
-        let properties = if r.version.is_v5() {
-            crate::codec::Properties::read_block(r, PropertyContext::Publish)?
-        } else {
-            Default::default()
-        };
+        if r.version.is_v5() {
+            crate::codec::Properties::read_block_into(
+                r,
+                PropertyContext::Publish,
+                &mut p.properties,
+            )?;
+        }
+        let properties = &p.properties;
         if r.sender == Some(Sender::Client) && !properties.subscription_identifiers.is_empty() {
             return Err(r.err_at(
                 props_at,
@@ -125,15 +134,13 @@ impl Publish {
                 "Payload Format Indicator says UTF-8 but the payload is not well-formed UTF-8",
             );
         }
-        Ok(Publish {
-            dup,
-            qos,
-            retain,
-            topic: topic.to_owned(),
-            packet_id,
-            properties,
-            payload,
-        })
+        p.dup = dup;
+        p.qos = qos;
+        p.retain = retain;
+        p.topic = topic.to_owned();
+        p.packet_id = packet_id;
+        p.payload = payload;
+        Ok(())
     }
 
     /// Writes whatever the model says, including a wildcard topic or a
