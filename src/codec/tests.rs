@@ -670,6 +670,16 @@ fn should_level_observations_are_notes() {
     // Non-minimal Remaining Length: a note in 3.1.1 (no statement forbids it).
     let d = decode_all_ways(&hex("c0 80 00"), V3_1_1).unwrap();
     assert_eq!(d.notes.len(), 1);
+    // A 3.1.1 server's refusal of a 5.0 CONNECT reads as what it is.
+    let d = decode_all_ways(&hex("20 02 00 01"), V5).unwrap();
+    assert_eq!(
+        d.packet,
+        Packet::Connack(Connack {
+            reason_code: 1,
+            ..Default::default()
+        })
+    );
+    assert_eq!(d.notes.len(), 1);
     // Payload Format Indicator 1 with a non-UTF-8 payload: forwarded as is.
     let d = decode_all_ways(&hex("30 07 00 01 61 02 0101 ff"), V5).unwrap();
     assert_eq!(d.notes[0].field, "payload");
@@ -703,6 +713,9 @@ fn what_the_spec_allows_decodes() {
         ("3a 05 00 01 61 0001", V3_1_1, None),
         // AUTH with a reason code but no Property Length (noted).
         ("f0 01 18", V5, None),
+        // A server refusing the client's version in its own version's form.
+        ("20 02 00 01", V5, None),
+        ("20 03 00 84 00", V3_1_1, None),
         // UNSUBSCRIBE with wildcard filters.
         ("a2 08 00 01 0001 23 0001 2b", V3_1_1, None),
     ];
