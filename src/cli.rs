@@ -36,7 +36,8 @@ pub enum Command {
 /// Which scenarios to run or list.
 #[derive(Debug, Clone, Default, Args)]
 pub struct Selection {
-    /// Scenario id globs (e.g. `publish/*`); a scenario matching any runs.
+    /// Scenario ids to select: substrings, or globs such as `publish/*`;
+    /// a scenario matching any of them is selected.
     #[arg(value_name = "FILTER")]
     pub filters: Vec<String>,
     /// Protocol versions to test.
@@ -130,8 +131,8 @@ pub struct CoverageArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct DecodeArgs {
-    /// Version for packets other than CONNECT (a CONNECT carries its own)
-    /// [default: the level of a preceding CONNECT, else 3.1.1].
+    /// Version of the packets before any CONNECT; a CONNECT sets the
+    /// version of what follows it [default: 3.1.1].
     #[arg(long, value_name = "VERSION", value_parser = parse_version)]
     pub protocol: Option<ProtocolVersion>,
     /// Packet bytes in hex, spaces allowed (`10 0c 00 04 ...`); several packets
@@ -294,6 +295,18 @@ mod tests {
         assert_eq!(r.selection.requirements, ["MQTT-3.3.*", "MQTT-4.*"]);
         assert_eq!((r.jobs, r.timeout), (3, Duration::from_millis(1500)));
         assert!(r.quiet);
+    }
+
+    #[test]
+    fn no_subcommand_means_a_default_run() {
+        let cli = Cli::try_parse_from(["mqttspec"]).unwrap();
+        assert!(cli.command.is_none());
+        let d = RunArgs::default();
+        assert_eq!((d.target, d.spawn, d.quiet), (None, None, false));
+        assert_eq!(
+            (d.jobs, d.timeout),
+            (default_jobs(), Duration::from_secs(10))
+        );
     }
 
     #[test]

@@ -1,1 +1,407 @@
-//! A whole run: select scenarios, run them concurrently, collect the report.
+//! A whole run: start the target, decide what to skip, run scenario ×
+//! protocol trials concurrently (bounded by `jobs`), and collect the report.
+
+use crate::codec::{Connack, ProtocolVersion};
+use crate::engine::{self, EngineConfig, Namespaces};
+use crate::outcome::{RunMeta, RunReport, ScenarioResult, Transcript, Verdict};
+use crate::scenario::profile::Profile;
+use crate::scenario::{Role, Scenario};
+use crate::target::{self, Running, Target, TargetError};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// Called after each trial with how far the run is.
+pub type ProgressFn = Arc<dyn Fn(&Progress<'_>) + Send + Sync>;
+
+pub struct Progress<'a> {
+    pub done: usize,
+    pub total: usize,
+    pub result: &'a ScenarioResult,
+}
+
+#[derive(Clone)]
+pub struct RunOptions {
+    pub target: Target,
+    /// Trials at once (at least 1).
+    pub jobs: usize,
+    /// Versions to run; empty means every version a scenario declares.
+    pub protocols: Vec<ProtocolVersion>,
+    pub engine: EngineConfig,
+    pub profile: Profile,
+    pub progress: Option<ProgressFn>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            #[cfg(feature = "embedded-broker")]
+            target: Target::Embedded,
+            #[cfg(not(feature = "embedded-broker"))]
+            target: Target::Tcp("127.0.0.1:1883".into()),
+            jobs: 8,
+            protocols: Vec::new(),
+            engine: EngineConfig::default(),
+            profile: Profile::default(),
+            progress: None,
+        }
+    }
+}
+
+/// Starts the target, runs every trial and stops the target. An
+/// unreachable target is an error before any trial.
+pub async fn run(scenarios: &[Scenario], options: &RunOptions) -> Result<RunReport, TargetError> {
+    let started_at = SystemTime::now();
+    let running = target::start(&options.target).await?;
+    let report = run_on(scenarios, &running, options, started_at).await;
+    running.stop().await;
+    Ok(report)
+}
+
+/// Runs every trial against a target that is already started.
+pub async fn run_on(
+    scenarios: &[Scenario],
+    running: &Running,
+    options: &RunOptions,
+    started_at: SystemTime,
+) -> RunReport {
+    let clock = Instant::now();
+    let namespaces = Arc::new(Namespaces::new());
+    let mut config = options.engine.clone();
+    config.profile_vars.extend(profile_vars(&options.profile));
+    let config = Arc::new(config);
+
+    let trials: Vec<(usize, ProtocolVersion)> = scenarios
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| s.protocols.iter().map(move |v| (i, *v)))
+        .filter(|(_, v)| options.protocols.is_empty() || options.protocols.contains(v))
+        .collect();
+    let mut versions: Vec<ProtocolVersion> = trials.iter().map(|t| t.1).collect();
+    versions.sort();
+    versions.dedup();
+
+    let caps = Capabilities::learn(
+        running,
+        &options.profile,
+        &versions,
+        &namespaces,
+        config.step_timeout,
+    )
+    .await;
+
+    let total = trials.len();
+    let mut results: Vec<Option<ScenarioResult>> = vec![None; total];
+    let mut done = 0;
+    let died: Arc<Mutex<Option<String>>> = Arc::default();
+    let report_progress = |done: usize, r: &ScenarioResult| {
+        if let Some(p) = &options.progress {
+            p(&Progress {
+                done,
+                total,
+                result: r,
+            });
+        }
+    };
+
+    // Trials that need no peer at all are decided here.
+    let mut to_run = Vec::new();
+    for (slot, &(i, v)) in trials.iter().enumerate() {
+        let s = &scenarios[i];
+        match caps.skip_reason(s, v, running.is_listener()) {
+            Some(why) => {
+                let r = not_run(s, v, Verdict::Skip, why);
+                done += 1;
+                report_progress(done, &r);
+                results[slot] = Some(r);
+            }
+            None => to_run.push((slot, i, v)),
+        }
+    }
+    // A listener is shared: trials with clients under test go one at a time.
+    let (serial, parallel): (Vec<_>, Vec<_>) = to_run
+        .into_iter()
+        .partition(|&(_, i, _)| scenarios[i].role == Role::Server);
+
+    for (batch, jobs) in [(parallel, options.jobs.max(1)), (serial, 1)] {
+        let gate = Arc::new(Semaphore::new(jobs));
+        let mut set = JoinSet::new();
+        for (slot, i, v) in batch {
+            let scenario = Arc::new(scenarios[i].clone());
+            let endpoint = running.endpoint(v);
+            let config = config.clone();
+            let namespaces = namespaces.clone();
+            let gate = gate.clone();
+            let died = died.clone();
+            set.spawn(async move {
+                let _permit = gate.acquire_owned().await;
+                if let Some(why) = died.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+                    let msg = format!("not run: the target died earlier ({})", first_line(&why));
+                    return (slot, not_run(&scenario, v, Verdict::Error, msg));
+                }
+                let ns = namespaces.next();
+                (
+                    slot,
+                    engine::run_scenario(&scenario, v, &ns, &endpoint, &config).await,
+                )
+            });
+        }
+        while let Some(joined) = set.join_next().await {
+            let Ok((slot, result)) = joined else { continue };
+            if let Some(why) = running.died() {
+                let mut d = died.lock().unwrap_or_else(|p| p.into_inner());
+                if d.is_none() {
+                    *d = Some(format!(
+                        "{why}\n(noticed after {} on {})",
+                        result.id, result.protocol
+                    ));
+                }
+            }
+            done += 1;
+            report_progress(done, &result);
+            results[slot] = Some(result);
+        }
+    }
+
+    // A panicking trial would leave its slot empty; report it rather than lose it.
+    let scenarios_out: Vec<ScenarioResult> = results
+        .into_iter()
+        .zip(&trials)
+        .map(|(r, &(i, v))| {
+            r.unwrap_or_else(|| {
+                not_run(
+                    &scenarios[i],
+                    v,
+                    Verdict::Error,
+                    "the trial ended abnormally".into(),
+                )
+            })
+        })
+        .collect();
+    let target_died = died
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone()
+        .or_else(|| running.died());
+
+    RunReport {
+        meta: RunMeta {
+            mqttspec_version: env!("CARGO_PKG_VERSION").to_string(),
+            started_at: rfc3339(started_at),
+            target: running.description.clone(),
+            broker: running
+                .broker
+                .clone()
+                .or_else(|| options.profile.broker.clone()),
+            protocols: versions,
+            jobs: options.jobs.max(1),
+            duration_ms: clock.elapsed().as_millis() as u64,
+        },
+        scenarios: scenarios_out,
+        target_died,
+    }
+}
+
+/// Variables scenarios may use from the profile.
+fn profile_vars(profile: &Profile) -> Vec<(String, serde_json::Value)> {
+    let mut vars = Vec::new();
+    if let Some(c) = &profile.credentials {
+        vars.push(("username".to_string(), json!(c.username)));
+        vars.push(("password".to_string(), json!(c.password)));
+    }
+    if let Some(t) = &profile.denied_topic {
+        vars.push(("denied_topic".to_string(), json!(t)));
+    }
+    vars
+}
+
+/// What the peer supports, per version: the profile, and in 5.0 what the
+/// broker's CONNACK announces.
+pub struct Capabilities {
+    profile: Profile,
+    /// 5.0: capability → supported, as the CONNACK says; or why 5.0 is unusable.
+    v5: Option<Result<BTreeMap<&'static str, bool>, String>>,
+}
+
+impl Capabilities {
+    /// Asks the broker (5.0 only) once for the whole run.
+    pub async fn learn(
+        running: &Running,
+        profile: &Profile,
+        versions: &[ProtocolVersion],
+        namespaces: &Namespaces,
+        wait: Duration,
+    ) -> Capabilities {
+        let mut v5 = None;
+        if versions.contains(&ProtocolVersion::V5) && !running.is_listener() {
+            let id = format!("{}probe", namespaces.next());
+            let endpoint = running.endpoint(ProtocolVersion::V5);
+            v5 = Some(
+                match engine::probe::connack(&endpoint, ProtocolVersion::V5, &id, wait).await {
+                    Ok(c) if c.reason_code == 0 => Ok(from_connack(&c)),
+                    Ok(c) => Err(format!(
+                        "the target refused an MQTT 5.0 CONNECT (CONNACK reason code 0x{:02x})",
+                        c.reason_code
+                    )),
+                    Err(e) => Err(format!("an MQTT 5.0 CONNECT got no usable answer: {e}")),
+                },
+            );
+        }
+        Capabilities {
+            profile: profile.clone(),
+            v5,
+        }
+    }
+
+    /// Why `scenario` cannot run on `version` here, if it cannot.
+    pub fn skip_reason(
+        &self,
+        scenario: &Scenario,
+        version: ProtocolVersion,
+        listener: bool,
+    ) -> Option<String> {
+        match (scenario.role, listener) {
+            (Role::Server, false) => {
+                return Some("tests a client; run mqttspec with a listening target".into())
+            }
+            (Role::Client, true) => return Some("tests a broker; the target is a listener".into()),
+            _ => {}
+        }
+        let announced = match (version, &self.v5) {
+            (ProtocolVersion::V5, Some(Err(why))) => return Some(why.clone()),
+            (ProtocolVersion::V5, Some(Ok(map))) => Some(map),
+            _ => None,
+        };
+        for need in &scenario.needs {
+            let (base, wanted) = match need.strip_prefix("no_") {
+                Some(b) => (b, false),
+                None => (need.as_str(), true),
+            };
+            match announced.and_then(|m| m.get(base)) {
+                Some(&has) if has != wanted => {
+                    return Some(format!(
+                        "needs {need}: the broker's CONNACK says {base} is {}",
+                        if has { "available" } else { "not available" }
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    if let Some(why) = self.profile.missing(std::slice::from_ref(need)) {
+                        return Some(why);
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Capabilities a 5.0 CONNACK announces; absent properties mean "available"
+/// except Topic Alias Maximum, whose absence means 0 (no aliases).
+fn from_connack(c: &Connack) -> BTreeMap<&'static str, bool> {
+    let p = &c.properties;
+    let qos = p.maximum_qos.unwrap_or(2);
+    BTreeMap::from([
+        ("retain", p.retain_available != Some(0)),
+        ("qos1", qos >= 1),
+        ("qos2", qos >= 2),
+        ("wildcards", p.wildcard_subscription_available != Some(0)),
+        (
+            "shared_subscriptions",
+            p.shared_subscription_available != Some(0),
+        ),
+        (
+            "subscription_identifiers",
+            p.subscription_identifier_available != Some(0),
+        ),
+        ("topic_alias", p.topic_alias_maximum.unwrap_or(0) > 0),
+    ])
+}
+
+/// A result for a trial that did not run.
+pub fn not_run(
+    s: &Scenario,
+    v: ProtocolVersion,
+    verdict: Verdict,
+    message: String,
+) -> ScenarioResult {
+    ScenarioResult {
+        id: s.id.clone(),
+        title: s.title.clone(),
+        protocol: v,
+        requirements: s.requirements.clone(),
+        section: s.section.clone(),
+        verdict,
+        violated: None,
+        message: Some(message),
+        expected: None,
+        observed: None,
+        notes: Vec::new(),
+        duration: Duration::ZERO,
+        transcript: Transcript::default(),
+        source: format!("{}:{}", s.source.file.display(), s.source.line),
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
+
+/// `2024-05-01T12:34:56Z` (UTC, whole seconds).
+pub fn rfc3339(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_dates() {
+        let at = |s: u64| rfc3339(SystemTime::UNIX_EPOCH + Duration::from_secs(s));
+        assert_eq!(at(0), "1970-01-01T00:00:00Z");
+        assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(at(1_709_251_199), "2024-02-29T23:59:59Z");
+        assert_eq!(at(4_102_444_800), "2100-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn connack_capabilities() {
+        let mut c = Connack::default();
+        let m = from_connack(&c);
+        assert!(m["retain"] && m["qos2"] && !m["topic_alias"]);
+        c.properties.maximum_qos = Some(1);
+        c.properties.retain_available = Some(0);
+        c.properties.topic_alias_maximum = Some(10);
+        let m = from_connack(&c);
+        assert!(!m["retain"] && m["qos1"] && !m["qos2"] && m["topic_alias"]);
+    }
+}

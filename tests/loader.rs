@@ -3,7 +3,8 @@
 
 use mqttspec::codec::ProtocolVersion::{V3_1_1, V5};
 use mqttspec::scenario::{
-    load_dir, load_embedded, load_files, load_str, LoadError, Payload, Role, Scenario, Step,
+    load_dir, load_embedded, load_files, load_str, load_suite, LoadError, Payload, Role, Scenario,
+    Step,
 };
 use mqttspec::spec::Catalogs;
 use serde_json::json;
@@ -681,6 +682,37 @@ fn fuzz_like_inputs_never_panic() {
     }
 }
 
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    /// Random edits of a valid file load or fail with a located error; they never panic.
+    #[test]
+    fn edited_files_never_panic(
+        edits in proptest::collection::vec((0usize..4000, proptest::prelude::any::<char>(), 0usize..4), 1..6)
+    ) {
+        let mut text: Vec<char> = EVERY_STEP.chars().collect();
+        for (at, c, how) in edits {
+            let at = at % (text.len() + 1);
+            match how {
+                0 => text.insert(at, c),
+                1 if at < text.len() => { text.remove(at); }
+                2 if at < text.len() => text[at] = c,
+                _ => text.truncate(at),
+            }
+        }
+        let text: String = text.into_iter().collect();
+        if let Err(e) = load_str("f.yaml", &text, catalogs()) {
+            proptest::prop_assert!(!e.message.is_empty());
+            proptest::prop_assert!(e.line >= 1, "{}", e);
+        }
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+        let _ = load_str("f.yaml", &text, catalogs());
+    }
+}
+
 #[test]
 fn files_load_from_a_folder() {
     let dir = tempfile::tempdir().unwrap();
@@ -715,6 +747,42 @@ fn files_load_from_a_folder() {
 }
 
 #[test]
+fn a_cases_folder_may_bring_its_own_catalog() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("spec")).unwrap();
+    let statement = |id: &str| {
+        format!("- {{id: {id}, section: \"9.9\", title: T, level: MUST, applies_to: server, wire_testable: true, summary: S}}\n")
+    };
+    std::fs::write(root.join("spec/mqtt-3.1.1.yaml"), statement("MQTT-9.9.9-1")).unwrap();
+    std::fs::write(root.join("spec/mqtt-5.0.yaml"), statement("MQTT-9.9.9-2")).unwrap();
+    std::fs::write(
+        root.join("s.yaml"),
+        "protocol: \"3.1.1\"\nscenarios:\n  - {id: a, title: t, requirements: [MQTT-9.9.9-1], steps: [open: a]}\n",
+    )
+    .unwrap();
+    let (catalogs, scenarios) = load_suite(Some(root)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(catalogs.get(V3_1_1).unwrap().len(), 1);
+    assert_eq!(scenarios[0].section, "9.9");
+    // A broken catalog is reported with its own location.
+    std::fs::write(
+        root.join("spec/mqtt-5.0.yaml"),
+        "- {id: MQTT-9.9.9-2, level: MUST}\n",
+    )
+    .unwrap();
+    let e = load_suite(Some(root)).unwrap_err();
+    assert!(e.file.ends_with("spec/mqtt-5.0.yaml"), "{e}");
+    assert_eq!((e.line, e.message.as_str()), (1, "missing field `section`"));
+    // Without a spec/ folder, the built-in catalog applies.
+    std::fs::remove_dir_all(root.join("spec")).unwrap();
+    let e = load_suite(Some(root)).unwrap_err();
+    assert!(
+        e.message.contains("unknown statement `MQTT-9.9.9-1`"),
+        "{e}"
+    );
+}
+
+#[test]
 fn embedded_cases_load() {
     let s = load_embedded(catalogs()).unwrap_or_else(|e| panic!("{e}"));
     for sc in &s {
@@ -732,6 +800,6 @@ fn embedded_cases_match_the_folder() {
     assert_eq!(
         ids(&embedded),
         ids(&on_disk),
-        "the embedded cases are stale: run `touch src/scenario/embedded.rs` and rebuild"
+        "the embedded cases differ from cases/ (build.rs should rebuild on any change there)"
     );
 }

@@ -1,1 +1,391 @@
-fn main() {}
+//! Every scenario in cases/, on every protocol it declares, as one test per
+//! trial, against reference brokers:
+//!
+//! * the embedded rumqttd (trials `v3.1.1/<id>`, `v5.0/<id>`);
+//! * mosquitto when it is installed (`mosquitto/v3.1.1/<id>`...), started
+//!   with `ci/brokers/mosquitto.sh`; likewise aedes and amqtt when their
+//!   scripts report them installed.
+//!
+//! A trial passes when the verdict is the one recorded in
+//! `tests/expected/<broker>-<version>.yaml` (a map from
+//! `"<protocol> <scenario id>"` to `{verdict, violated, reason}`; scenarios
+//! not listed are expected to pass). Any change fails the trial with the
+//! transcript. A scenario skipped for a missing capability is reported as
+//! ignored, with the reason.
+//!
+//! Each broker is started once, on first use, and shared by its trials,
+//! which run concurrently (`--test-threads`, default 16).
+
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
+use mqttspec::codec::ProtocolVersion;
+use mqttspec::engine::{run_scenario, EngineConfig, Namespaces};
+use mqttspec::outcome::{ScenarioResult, Verdict};
+use mqttspec::run::Capabilities;
+use mqttspec::scenario::{load_dir, Profile, Scenario};
+use mqttspec::spec::catalog::Catalogs;
+use mqttspec::target::{self, Running, Target};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
+use std::time::Duration;
+
+static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+});
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// One expected outcome that is not a plain pass.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expected {
+    verdict: Verdict2,
+    #[serde(default)]
+    violated: Option<String>,
+    /// Why the broker behaves so: required, so every entry is explained.
+    reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Verdict2 {
+    Pass,
+    Fail,
+    Skip,
+    Error,
+}
+
+impl Verdict2 {
+    fn of(v: Verdict) -> Verdict2 {
+        match v {
+            Verdict::Pass => Verdict2::Pass,
+            Verdict::Fail => Verdict2::Fail,
+            Verdict::Skip => Verdict2::Skip,
+            Verdict::Error => Verdict2::Error,
+        }
+    }
+}
+
+type Expectations = BTreeMap<String, Expected>;
+
+fn load_expectations(path: &Path) -> Result<Expectations, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    // A file with nothing but comments is an empty map.
+    let map: Option<Expectations> =
+        serde_saphyr::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let map = map.unwrap_or_default();
+    for (key, e) in &map {
+        if e.reason.trim().is_empty() {
+            return Err(format!("{}: `{key}` has no reason", path.display()));
+        }
+        if e.verdict == Verdict2::Fail && e.violated.is_none() {
+            return Err(format!(
+                "{}: `{key}` fails but names no violated statement",
+                path.display()
+            ));
+        }
+    }
+    Ok(map)
+}
+
+/// A broker the suite runs against.
+struct BrokerDef {
+    /// Trial name prefix ("" for the embedded broker).
+    prefix: String,
+    target: Target,
+    /// `tests/expected/<name>.yaml`, e.g. `mosquitto-2.0.11`.
+    expected_name: String,
+}
+
+struct Live {
+    running: Running,
+    caps: Capabilities,
+    namespaces: Namespaces,
+    died: Mutex<Option<String>>,
+}
+
+struct Broker {
+    def: BrokerDef,
+    expected: Result<Expectations, String>,
+    live: OnceLock<Result<Live, String>>,
+}
+
+impl Broker {
+    fn live(&self, versions: &[ProtocolVersion]) -> Result<&Live, String> {
+        self.live
+            .get_or_init(|| {
+                RUNTIME.block_on(async {
+                    let running = target::start(&self.def.target)
+                        .await
+                        .map_err(|e| format!("{} did not start: {e}", self.def.expected_name))?;
+                    let namespaces = Namespaces::new();
+                    let profile = Profile::default();
+                    let caps = Capabilities::learn(
+                        &running,
+                        &profile,
+                        versions,
+                        &namespaces,
+                        Duration::from_secs(2),
+                    )
+                    .await;
+                    Ok(Live {
+                        running,
+                        caps,
+                        namespaces,
+                        died: Mutex::new(None),
+                    })
+                })
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+/// The version a `ci/brokers/<name>.sh version` prints, if it is installed.
+fn script_version(name: &str) -> Option<String> {
+    let script = root().join("ci/brokers").join(format!("{name}.sh"));
+    let out = Command::new(&script).arg("version").output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    // "mosquitto 2.0.11" -> "mosquitto-2.0.11"
+    let line = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()?
+        .trim()
+        .to_string();
+    let mut parts = line.split_whitespace();
+    let (n, v) = (parts.next()?, parts.next()?);
+    Some(format!("{n}-{v}"))
+}
+
+fn spawned(name: &str) -> Option<BrokerDef> {
+    let expected_name = script_version(name)?;
+    let script = root().join("ci/brokers").join(format!("{name}.sh"));
+    Some(BrokerDef {
+        prefix: format!("{name}/"),
+        target: Target::Spawn {
+            command: format!("exec '{}' start {{port}}", script.display()),
+        },
+        expected_name,
+    })
+}
+
+fn brokers() -> Vec<BrokerDef> {
+    let mut out = vec![BrokerDef {
+        prefix: String::new(),
+        target: Target::Embedded,
+        expected_name: "rumqttd-0.20.0".into(),
+    }];
+    out.extend(
+        ["mosquitto", "aedes", "amqtt"]
+            .into_iter()
+            .filter_map(spawned),
+    );
+    out
+}
+
+fn key(v: ProtocolVersion, id: &str) -> String {
+    format!("{v} {id}")
+}
+
+/// Compares a result with what is expected of this broker.
+fn judge(r: &ScenarioResult, expected: Option<&Expected>) -> Result<Completion, Failed> {
+    let want = expected.map_or(Verdict2::Pass, |e| e.verdict);
+    let got = Verdict2::of(r.verdict);
+    if got == Verdict2::Skip && expected.is_none() {
+        return Ok(Completion::ignored_with(
+            r.message.clone().unwrap_or_default(),
+        ));
+    }
+    let violated_ok = match (expected.and_then(|e| e.violated.as_deref()), got) {
+        (Some(w), Verdict2::Fail) => r.violated.as_deref() == Some(w),
+        _ => true,
+    };
+    if got == want && violated_ok {
+        return match got {
+            Verdict2::Skip => Ok(Completion::ignored_with(
+                r.message.clone().unwrap_or_default(),
+            )),
+            _ => Ok(Completion::Completed),
+        };
+    }
+    let mut msg = format!("verdict changed: expected {want:?}");
+    if let Some(e) = expected {
+        if let Some(v) = &e.violated {
+            msg.push_str(&format!(" violating {v}"));
+        }
+        msg.push_str(&format!(" ({})", e.reason));
+    }
+    msg.push_str(&format!(", got {got:?}"));
+    if let Some(v) = &r.violated {
+        msg.push_str(&format!(" violating {v}"));
+    }
+    if let Some(m) = &r.message {
+        msg.push_str(&format!("\n  {m}"));
+    }
+    if let (Some(e), Some(o)) = (&r.expected, &r.observed) {
+        msg.push_str(&format!("\n  expected: {e}\n  observed: {o}"));
+    }
+    for n in &r.notes {
+        msg.push_str(&format!("\n  note: {}", n.message));
+    }
+    msg.push_str(&format!("\n  at {}\n{}", r.source, r.transcript.render()));
+    Err(msg.into())
+}
+
+fn run_trial(
+    broker: &Broker,
+    scenario: &Scenario,
+    v: ProtocolVersion,
+    versions: &[ProtocolVersion],
+) -> Result<Completion, Failed> {
+    let expectations = match &broker.expected {
+        Ok(e) => e,
+        Err(why) => return Ok(Completion::ignored_with(why)),
+    };
+    let live = broker.live(versions)?;
+    if let Some(why) = live.died.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+        return Err(format!("the broker died earlier: {why}").into());
+    }
+    let result = match live
+        .caps
+        .skip_reason(scenario, v, live.running.is_listener())
+    {
+        Some(why) => mqttspec::run::not_run(scenario, v, Verdict::Skip, why),
+        None => {
+            let ns = live.namespaces.next();
+            let endpoint = live.running.endpoint(v);
+            let config = EngineConfig::default();
+            RUNTIME.block_on(run_scenario(scenario, v, &ns, &endpoint, &config))
+        }
+    };
+    if let Some(why) = live.running.died() {
+        let mut d = live.died.lock().unwrap_or_else(|p| p.into_inner());
+        d.get_or_insert_with(|| format!("during {v} {}: {why}", scenario.id));
+        return Err(format!(
+            "the broker died during this scenario: {why}\n{}",
+            result.transcript.render()
+        )
+        .into());
+    }
+    judge(&result, expectations.get(&key(v, &scenario.id)))
+}
+
+fn main() {
+    let mut args = Arguments::from_args();
+    if args.test_threads.is_none() {
+        // Trials mostly wait on the network.
+        args.test_threads = Some(16);
+    }
+    let cases = std::env::var_os("MQTTSPEC_CASES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("cases"));
+    let loaded = Catalogs::for_cases_dir(&cases).and_then(|c| load_dir(&cases, &c));
+    let scenarios = match loaded {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            let msg = e.to_string();
+            let trial = Trial::test("load cases", move || Err(msg.into()));
+            libtest_mimic::run(&args, vec![trial]).exit();
+        }
+    };
+    let mut versions: Vec<ProtocolVersion> =
+        scenarios.iter().flat_map(|s| s.protocols.clone()).collect();
+    versions.sort();
+    versions.dedup();
+    let versions = Arc::new(versions);
+
+    let brokers: Vec<Arc<Broker>> = brokers()
+        .into_iter()
+        .map(|def| {
+            let path = root()
+                .join("tests/expected")
+                .join(format!("{}.yaml", def.expected_name));
+            let expected = if path.exists() {
+                load_expectations(&path)
+            } else {
+                Err(format!(
+                    "no expected verdicts for {} ({})",
+                    def.expected_name,
+                    path.display()
+                ))
+            };
+            Arc::new(Broker {
+                def,
+                expected,
+                live: OnceLock::new(),
+            })
+        })
+        .collect();
+
+    let mut trials = Vec::new();
+    for broker in &brokers {
+        let prefix = &broker.def.prefix;
+        // An expectations file that does not load is a failure of its own.
+        if let Err(e) = &broker.expected {
+            if !e.starts_with("no expected verdicts") {
+                let e = e.clone();
+                trials.push(Trial::test(
+                    format!("{prefix}expected-verdicts"),
+                    move || Err(e.into()),
+                ));
+            }
+        }
+        // Entries that name no trial are stale.
+        if let Ok(map) = &broker.expected {
+            let known: std::collections::BTreeSet<String> = scenarios
+                .iter()
+                .flat_map(|s| s.protocols.iter().map(|v| key(*v, &s.id)))
+                .collect();
+            let stale: Vec<String> = map
+                .keys()
+                .filter(|k| !known.contains(*k))
+                .cloned()
+                .collect();
+            let name = broker.def.expected_name.clone();
+            trials.push(Trial::test(
+                format!("{prefix}expected-verdicts"),
+                move || {
+                    if stale.is_empty() {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "tests/expected/{name}.yaml names trials that do not exist: {stale:?}"
+                        )
+                        .into())
+                    }
+                },
+            ));
+        }
+        for (i, s) in scenarios.iter().enumerate() {
+            for &v in &s.protocols {
+                let (broker, scenarios, versions) =
+                    (broker.clone(), scenarios.clone(), versions.clone());
+                trials.push(Trial::ignorable_test(
+                    format!("{prefix}v{v}/{}", s.id),
+                    move || run_trial(&broker, &scenarios[i], v, &versions),
+                ));
+            }
+        }
+    }
+
+    let conclusion = libtest_mimic::run(&args, trials);
+    // The trials are gone: stop the brokers that were started.
+    for broker in brokers {
+        if let Ok(b) = Arc::try_unwrap(broker) {
+            if let Some(Ok(live)) = b.live.into_inner() {
+                RUNTIME.block_on(live.running.stop());
+            }
+        }
+    }
+    conclusion.exit();
+}

@@ -79,11 +79,14 @@ pub fn summary(report: &RunReport, written: &[PathBuf]) -> String {
     if let Some(b) = &meta.broker {
         s.push_str(&format!(" ({b})"));
     }
+    let took = if meta.duration_ms < 1000 {
+        format!("{}ms", meta.duration_ms)
+    } else {
+        format!("{:.1}s", meta.duration_ms as f64 / 1000.0)
+    };
     s.push_str(&format!(
-        ", {:.1}s\nscenarios:    {}\nrequirements: {}\n",
-        meta.duration_ms as f64 / 1000.0,
-        sum.scenarios,
-        sum.requirements
+        ", {took}\nscenarios:    {}\nrequirements: {}\n",
+        sum.scenarios, sum.requirements
     ));
     for r in &report.scenarios {
         let why = r.message.as_deref().unwrap_or("no detail");

@@ -2,7 +2,12 @@
 //! `main` only parses and exits with it.
 
 pub mod console;
+pub mod decode;
 pub mod hex;
+pub mod run;
+pub mod suite;
+
+use crate::cli::{Cli, Command, RunArgs};
 
 /// The process exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,4 +20,21 @@ pub enum Exit {
     Usage = 2,
     /// The target could not be reached, or died during the run.
     Target = 3,
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// Runs the parsed command line.
+pub fn main(cli: Cli) -> Exit {
+    match cli.command {
+        None => run::run(&RunArgs::default()),
+        Some(Command::Run(a)) => run::run(&a),
+        Some(Command::List(a)) => suite::list(&a),
+        Some(Command::Coverage(a)) => suite::coverage(&a),
+        Some(Command::Decode(a)) => decode::decode(&a),
+    }
 }

@@ -1,18 +1,31 @@
 //! The shared MQTT codec: the only place in mqttspec that knows MQTT bytes.
 //!
 //! * [`decode`] is strict and total: any byte string gives a [`Packet`] or a
-//!   [`DecodeError`] naming the offset, the field and the violated statement.
+//!   [`DecodeError`] naming the offset, the field and the violated statement
+//!   (of the version being decoded). Errors are layered: `Incomplete` (wait
+//!   for bytes), `Malformed` (0x81), `ProtocolError` (0x82), `TooLarge`,
+//!   `UnsupportedVersion` (a 3.1 "MQIsdp" CONNECT or an unknown level).
+//!   SHOULD-level observations become [`Note`]s, never errors.
+//!   [`decode_bytes`] slices binary fields out of a `Bytes` instead of
+//!   copying them; [`decode_with`] takes [`DecodeOptions`] (who sent it).
 //! * [`encode`] writes any model packet; [`encode_with`] applies [`Overrides`]
-//!   so scenarios can send deliberately malformed packets.
+//!   so scenarios can send deliberately malformed packets. The encoder writes
+//!   the model as given (a wildcard topic, QoS 3) so negative tests can.
 //! * [`stream::Framer`] cuts whole packets out of a socket buffer and enforces
 //!   the maximum packet size before buffering a body.
+//! * [`inspect`] decodes a capture of packets back to back.
+//! * [`properties`] and [`reason_code`] hold the 5.0 tables: which property
+//!   and which reason code each packet may carry.
 //!
 //! The model types derive serde so scenarios can write packets in YAML and
 //! match received packets field by field.
 
+#[cfg(test)]
+pub mod arbitrary;
 pub mod binary;
 mod display;
 pub mod error;
+pub mod inspect;
 pub mod packet;
 pub mod primitives;
 pub mod properties;
@@ -51,17 +64,54 @@ pub struct Note {
     pub message: String,
 }
 
+/// Which side of the connection sent a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sender {
+    Client,
+    Server,
+}
+
+/// What the decoder may assume beyond the bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DecodeOptions {
+    /// Who sent the packet. When known, the decoder also rejects packets
+    /// that side never sends (a CONNACK from a client) and applies the rules
+    /// that 5.0 states per sender (e.g. a Subscription Identifier in a
+    /// client's PUBLISH, MQTT-3.3.4-6), and names the sender's statement
+    /// where 5.0 has one per side (packet identifier 0 in PUBLISH).
+    pub sender: Option<Sender>,
+}
+
 /// Decodes exactly one whole packet (fixed header included) from `frame`,
 /// which must hold nothing after it. A CONNECT is decoded by the protocol
 /// level it carries; every other packet by `version`.
 pub fn decode(frame: &[u8], version: ProtocolVersion) -> Result<Decoded, DecodeError> {
-    decode_impl(frame, None, version)
+    decode_impl(frame, None, version, &DecodeOptions::default())
 }
 
 /// Like [`decode`], but binary fields (payloads, passwords, correlation and
 /// authentication data) are slices of `frame` instead of copies.
 pub fn decode_bytes(frame: Bytes, version: ProtocolVersion) -> Result<Decoded, DecodeError> {
-    decode_impl(&frame, Some(&frame), version)
+    decode_impl(&frame, Some(&frame), version, &DecodeOptions::default())
+}
+
+/// [`decode`] with options.
+pub fn decode_with(
+    frame: &[u8],
+    version: ProtocolVersion,
+    opts: &DecodeOptions,
+) -> Result<Decoded, DecodeError> {
+    decode_impl(frame, None, version, opts)
+}
+
+/// [`decode_bytes`] with options.
+pub fn decode_bytes_with(
+    frame: Bytes,
+    version: ProtocolVersion,
+    opts: &DecodeOptions,
+) -> Result<Decoded, DecodeError> {
+    decode_impl(&frame, Some(&frame), version, opts)
 }
 
 /// The parsed fixed header of a whole frame.
@@ -139,6 +189,7 @@ fn decode_impl(
     frame: &[u8],
     owner: Option<&Bytes>,
     version: ProtocolVersion,
+    opts: &DecodeOptions,
 ) -> Result<Decoded, DecodeError> {
     let h = FixedHeader::parse(frame)?;
     let total = h.packet_len();
@@ -168,6 +219,7 @@ fn decode_impl(
     }
     let mut notes = Vec::new();
     let mut r = primitives::Reader::new(frame, owner, h.header_len, total, version, &mut notes);
+    r.sender = opts.sender;
     let Some(t) = PacketType::from_nibble(h.type_nibble)
         .filter(|t| *t != PacketType::Auth || version.is_v5())
     else {
@@ -191,28 +243,55 @@ fn decode_impl(
             ));
         }
     }
+    if let Some(s) = opts.sender {
+        check_direction(&r, t, s)?;
+    }
     use properties::PropertyContext as Ctx;
-    let packet = match t {
+    // The hot packets are filled in place: the model structs are large, and
+    // moving them through each `Result` costs more than decoding them.
+    let mut decoded = Decoded {
+        packet: match t {
+            PacketType::Publish => Packet::Publish(Publish::default()),
+            PacketType::Puback => Packet::Puback(Ack::default()),
+            PacketType::Pubrec => Packet::Pubrec(Ack::default()),
+            PacketType::Pubrel => Packet::Pubrel(Ack::default()),
+            PacketType::Pubcomp => Packet::Pubcomp(Ack::default()),
+            _ => Packet::Pingreq(Empty {}),
+        },
+        notes: Vec::new(),
+    };
+    match &mut decoded.packet {
+        Packet::Publish(p) => Publish::read_into(&mut r, h.flags, p)?,
+        Packet::Puback(a) => Ack::read_into(&mut r, Ctx::Puback, a)?,
+        Packet::Pubrec(a) => Ack::read_into(&mut r, Ctx::Pubrec, a)?,
+        Packet::Pubrel(a) => Ack::read_into(&mut r, Ctx::Pubrel, a)?,
+        Packet::Pubcomp(a) => Ack::read_into(&mut r, Ctx::Pubcomp, a)?,
+        _ => {}
+    }
+    let other = match t {
         PacketType::Connect => {
             let (name, level, v) = Connect::read_version(&mut r)?;
             r.version = v;
-            Packet::Connect(Connect::read_rest(&mut r, name, level)?)
+            Some(Packet::Connect(Connect::read_rest(&mut r, name, level)?))
         }
-        PacketType::Connack => Packet::Connack(Connack::read(&mut r)?),
-        PacketType::Publish => Packet::Publish(Publish::read(&mut r, h.flags)?),
-        PacketType::Puback => Packet::Puback(Ack::read(&mut r, Ctx::Puback)?),
-        PacketType::Pubrec => Packet::Pubrec(Ack::read(&mut r, Ctx::Pubrec)?),
-        PacketType::Pubrel => Packet::Pubrel(Ack::read(&mut r, Ctx::Pubrel)?),
-        PacketType::Pubcomp => Packet::Pubcomp(Ack::read(&mut r, Ctx::Pubcomp)?),
-        PacketType::Subscribe => Packet::Subscribe(Subscribe::read(&mut r)?),
-        PacketType::Suback => Packet::Suback(Suback::read(&mut r)?),
-        PacketType::Unsubscribe => Packet::Unsubscribe(Unsubscribe::read(&mut r)?),
-        PacketType::Unsuback => Packet::Unsuback(Unsuback::read(&mut r)?),
-        PacketType::Pingreq => Packet::Pingreq(Empty::read(&mut r)?),
-        PacketType::Pingresp => Packet::Pingresp(Empty::read(&mut r)?),
-        PacketType::Disconnect => Packet::Disconnect(Disconnect::read(&mut r)?),
-        PacketType::Auth => Packet::Auth(Auth::read(&mut r)?),
+        PacketType::Connack => Some(Packet::Connack(Connack::read(&mut r)?)),
+        PacketType::Publish
+        | PacketType::Puback
+        | PacketType::Pubrec
+        | PacketType::Pubrel
+        | PacketType::Pubcomp => None,
+        PacketType::Subscribe => Some(Packet::Subscribe(Subscribe::read(&mut r)?)),
+        PacketType::Suback => Some(Packet::Suback(Suback::read(&mut r)?)),
+        PacketType::Unsubscribe => Some(Packet::Unsubscribe(Unsubscribe::read(&mut r)?)),
+        PacketType::Unsuback => Some(Packet::Unsuback(Unsuback::read(&mut r)?)),
+        PacketType::Pingreq => Some(Packet::Pingreq(Empty::read(&mut r)?)),
+        PacketType::Pingresp => Some(Packet::Pingresp(Empty::read(&mut r)?)),
+        PacketType::Disconnect => Some(Packet::Disconnect(Disconnect::read(&mut r)?)),
+        PacketType::Auth => Some(Packet::Auth(Auth::read(&mut r)?)),
     };
+    if let Some(p) = other {
+        decoded.packet = p;
+    }
     // A CONNECT's own level decides which rule applies to its length field.
     if h.non_minimal {
         if r.version.is_v5() {
@@ -236,7 +315,35 @@ fn decode_impl(
             "non-minimal Remaining Length encoding",
         );
     }
-    Ok(Decoded { packet, notes })
+    decoded.notes = notes;
+    Ok(decoded)
+}
+
+/// Rejects a packet type its sender never sends.
+fn check_direction(
+    r: &primitives::Reader<'_, '_>,
+    t: PacketType,
+    s: Sender,
+) -> Result<(), DecodeError> {
+    use PacketType::*;
+    let from_client_only = matches!(t, Connect | Subscribe | Unsubscribe | Pingreq)
+        // A 3.1.1 server closes the connection instead of sending DISCONNECT.
+        || (t == Disconnect && !r.version.is_v5());
+    let from_server_only = matches!(t, Connack | Suback | Unsuback | Pingresp);
+    let (bad, who) = match s {
+        Sender::Client => (from_server_only, "a Client"),
+        Sender::Server => (from_client_only, "a Server"),
+    };
+    if bad {
+        return Err(r.err_at(
+            0,
+            ErrorKind::ProtocolError,
+            "packet type",
+            None,
+            format!("{who} does not send {} in {}", t.name(), r.version),
+        ));
+    }
+    Ok(())
 }
 
 /// Writes `packet` as valid bytes of `version`.

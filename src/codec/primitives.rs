@@ -8,7 +8,7 @@
 //! never read past it.
 
 use crate::codec::error::{DecodeError, EncodeError, ErrorKind};
-use crate::codec::{Note, ProtocolVersion};
+use crate::codec::{Note, ProtocolVersion, Sender};
 use bytes::{BufMut, Bytes, BytesMut};
 
 /// Largest value a four-byte Variable Byte Integer can hold.
@@ -35,6 +35,8 @@ pub(crate) struct Reader<'a, 'n> {
     pos: usize,
     end: usize,
     pub version: ProtocolVersion,
+    /// Who sent the packet, when known; enables the checks that depend on it.
+    pub sender: Option<Sender>,
     notes: &'n mut Vec<Note>,
 }
 
@@ -54,6 +56,7 @@ impl<'a, 'n> Reader<'a, 'n> {
             pos,
             end,
             version,
+            sender: None,
             notes,
         }
     }
@@ -228,6 +231,7 @@ impl<'a, 'n> Reader<'a, 'n> {
             pos: start,
             end: start + n,
             version: self.version,
+            sender: self.sender,
             notes: self.notes,
         })
     }

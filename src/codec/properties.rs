@@ -636,9 +636,23 @@ impl Properties {
         r: &mut Reader<'_, '_>,
         ctx: PropertyContext,
     ) -> Result<Properties, DecodeError> {
+        let mut p = Properties::default();
+        Properties::read_block_into(r, ctx, &mut p)?;
+        Ok(p)
+    }
+
+    /// [`Properties::read_block`] into an empty `p`, which spares moving the
+    /// (large) struct on the hot path.
+    pub(crate) fn read_block_into(
+        r: &mut Reader<'_, '_>,
+        ctx: PropertyContext,
+        p: &mut Properties,
+    ) -> Result<(), DecodeError> {
         let len = r.vbi("property length")? as usize;
         let mut b = r.sub(len, "property length")?;
-        let mut p = Properties::default();
+        if len == 0 {
+            return Ok(());
+        }
         let mut seen: u64 = 0;
         while !b.is_empty() {
             let at = b.pos();
@@ -680,9 +694,9 @@ impl Properties {
                 ));
             }
             seen |= bit;
-            read_value(&mut b, info, &mut p)?;
+            read_value(&mut b, info, p)?;
         }
-        Ok(p)
+        Ok(())
     }
 }
 

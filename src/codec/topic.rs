@@ -25,7 +25,7 @@ fn fail(index: usize, statement: Option<&'static str>, message: &str) -> TopicEr
 /// because 5.0 allows it with a Topic Alias; the caller decides.
 pub fn check_topic_name(name: &str, v: ProtocolVersion) -> Result<(), TopicError> {
     let _ = v;
-    match name.find(['+', '#']) {
+    match name.bytes().position(|b| b == b'+' || b == b'#') {
         // Both versions number this statement the same.
         Some(i) => Err(fail(
             i,

@@ -47,10 +47,12 @@ pub fn render(report: &RunReport) -> String {
                 code(&f.id),
                 text(f.message.as_deref().unwrap_or("no detail"))
             );
-            if let Some(e) = &f.expected {
+            // The message often quotes both already; say each once.
+            let message = f.message.as_deref().unwrap_or_default();
+            if let Some(e) = f.expected.as_deref().filter(|e| !message.contains(e)) {
                 let _ = write!(md, "; expected {}", text(e));
             }
-            if let Some(o) = &f.observed {
+            if let Some(o) = f.observed.as_deref().filter(|o| !message.contains(o)) {
                 let _ = write!(md, "; observed {}", text(o));
             }
             md.push('\n');
@@ -162,6 +164,17 @@ mod tests {
         assert!(md.contains("- `subscribe/wildcard` (5.0): connection refused"));
         // The 5.0 table holds the 5.0 pass of the same scenario.
         assert!(md[v5..].contains("| MQTT-3.3.1-4 | pass | `publish/qos-3-closes` |"));
+    }
+
+    #[test]
+    fn expected_and_observed_are_not_repeated() {
+        let mut run = sample::run();
+        run.scenarios[1].message = Some("expected close, observed PUBACK id=1".into());
+        let md = render(&run);
+        assert!(
+            md.contains("`publish/qos-3-closes`: expected close, observed PUBACK id=1\n"),
+            "{md}"
+        );
     }
 
     #[test]

@@ -1,10 +1,9 @@
 //! The `cases/` folder compiled into the binary, so an installed mqttspec
 //! runs its suite without a checkout.
 //!
-//! Edits to files already embedded trigger a rebuild; a file added to or
-//! removed from `cases/` is only picked up once this file is recompiled
-//! (`touch src/scenario/embedded.rs`). A test compares the embedded list with
-//! the folder to catch that.
+//! `build.rs` makes any change under `cases/` (added and removed files
+//! included) rebuild the library; a test compares the embedded files with
+//! the folder.
 
 use include_dir::{include_dir, Dir};
 

@@ -74,6 +74,24 @@ where
     Ok(all)
 }
 
+/// The catalogs and scenarios a command works on: those under `cases`
+/// (with the catalog of `cases/spec/` when it has one, else the built-in
+/// catalog), or the built-in suite.
+pub fn load_suite(cases: Option<&Path>) -> Result<(Catalogs, Vec<Scenario>), LoadError> {
+    match cases {
+        Some(dir) => {
+            let catalogs = Catalogs::for_cases_dir(dir)?;
+            let scenarios = load_dir(dir, &catalogs)?;
+            Ok((catalogs, scenarios))
+        }
+        None => {
+            let catalogs = Catalogs::embedded()?;
+            let scenarios = load_embedded(&catalogs)?;
+            Ok((catalogs, scenarios))
+        }
+    }
+}
+
 /// Loads the scenarios compiled into the binary (`cases/` minus the catalog).
 pub fn load_embedded(catalogs: &Catalogs) -> Result<Vec<Scenario>, LoadError> {
     let mut files = Vec::new();

@@ -2,6 +2,7 @@
 
 pub mod embedded;
 pub mod error;
+pub mod filter;
 pub mod loader;
 pub mod model;
 pub mod parse;
@@ -10,6 +11,7 @@ pub mod template;
 pub mod yaml;
 
 pub use error::LoadError;
-pub use loader::{load_dir, load_embedded, load_files, load_str};
+pub use filter::Filter;
+pub use loader::{load_dir, load_embedded, load_files, load_str, load_suite};
 pub use model::*;
 pub use profile::Profile;

@@ -95,8 +95,8 @@ pub enum Step {
 pub struct Open {
     /// Connection name, `[A-Za-z0-9]{1,12}`; the default client ID is `{ns}{name}`.
     pub name: String,
-    /// CONNECT fields (a partial `connect` packet template), or `None` to
-    /// open the TCP connection only.
+    /// CONNECT fields, not wrapped in a packet name (`{clean_session: false}`;
+    /// `{}` for all defaults), or `None` to open the TCP connection only.
     pub connect: Option<Value>,
     /// Overrides applied when encoding the CONNECT.
     pub overrides: Overrides,
@@ -169,7 +169,8 @@ pub struct ExpectClose {
 #[derive(Debug, Clone)]
 pub struct DisconnectStep {
     pub on: String,
-    /// DISCONNECT fields (5.0 reason code, properties).
+    /// DISCONNECT fields, not wrapped in a packet name (`{reason_code: 4}`;
+    /// 5.0 only); `None` for a plain DISCONNECT.
     pub template: Option<Value>,
 }
 

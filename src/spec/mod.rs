@@ -2,5 +2,7 @@
 //! of it by the scenarios.
 
 pub mod catalog;
+pub mod coverage;
 
 pub use catalog::{Catalog, Catalogs, Side, Statement};
+pub use coverage::{coverage, Coverage};

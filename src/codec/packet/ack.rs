@@ -18,11 +18,16 @@ use crate::codec::{Overrides, ProtocolVersion};
 use bytes::{BufMut, BytesMut};
 
 impl Ack {
-    /// Decodes the body of PUBACK/PUBREC/PUBREL/PUBCOMP (`ctx` says which).
+    /// Decodes the body of PUBACK/PUBREC/PUBREL/PUBCOMP (`ctx` says which)
+    /// into `ack`, which must be `Ack::default()`.
     /// In 5.0 the Reason Code and Property Length may be left off: a
     /// remaining length of 2 means Success with no properties, 3 means a
     /// reason code with no properties.
-    pub(crate) fn read(r: &mut Reader<'_, '_>, ctx: PropertyContext) -> Result<Ack, DecodeError> {
+    pub(crate) fn read_into(
+        r: &mut Reader<'_, '_>,
+        ctx: PropertyContext,
+        ack: &mut Ack,
+    ) -> Result<(), DecodeError> {
         let at = r.pos();
         let packet_id = r.u16("packet identifier")?;
         if packet_id == 0 {
@@ -39,10 +44,7 @@ impl Ack {
                 "packet identifier 0 cannot acknowledge any PUBLISH",
             ));
         }
-        let mut ack = Ack {
-            packet_id,
-            ..Ack::default()
-        };
+        ack.packet_id = packet_id;
         if r.version.is_v5() {
             if !r.is_empty() {
                 let rc_at = r.pos();
@@ -50,11 +52,10 @@ impl Ack {
                 crate::codec::reason_code::check(r, rc_at, ctx, ack.reason_code)?;
             }
             if !r.is_empty() {
-                ack.properties = crate::codec::Properties::read_block(r, ctx)?;
+                crate::codec::Properties::read_block_into(r, ctx, &mut ack.properties)?;
             }
         }
-        r.finish("packet", None)?;
-        Ok(ack)
+        r.finish("packet", None)
     }
 
     pub(crate) fn write(

@@ -196,7 +196,25 @@ impl Connect {
         } else {
             Default::default()
         };
+        if properties.authentication_data.is_some() && properties.authentication_method.is_none() {
+            return Err(r.err(
+                ErrorKind::ProtocolError,
+                "authentication_data",
+                None,
+                "Authentication Data without an Authentication Method",
+            ));
+        }
+        let id_at = r.pos();
         let client_id = r.string("client identifier")?;
+        if !v5 && client_id.is_empty() && flags & flag::CLEAN == 0 {
+            return Err(r.err_at(
+                id_at,
+                ErrorKind::ProtocolError,
+                "client identifier",
+                Some("MQTT-3.1.3-7"),
+                "zero-length ClientId with CleanSession 0",
+            ));
+        }
         let will = if will_flag {
             let properties = if v5 {
                 crate::codec::Properties::read_block(r, PropertyContext::Will)?
@@ -205,13 +223,13 @@ impl Connect {
             };
             let topic_at = r.pos();
             let topic = r.string("will topic")?;
-            if let Err(e) = crate::codec::topic::check_topic_name(&topic, r.version) {
+            if let Some(i) = topic.find(['+', '#']) {
                 return Err(r.err_at(
-                    topic_at + 2 + e.index,
+                    topic_at + 2 + i,
                     ErrorKind::ProtocolError,
                     "will topic",
-                    e.statement,
-                    e.message,
+                    r.sid(Some("MQTT-4.7.1-1"), Some("MQTT-4.7.0-1")),
+                    "Will Topic contains a wildcard character",
                 ));
             }
             if topic.is_empty() {
@@ -223,7 +241,18 @@ impl Connect {
                     "empty Will Topic",
                 ));
             }
-            let payload = r.binary("will payload")?.into();
+            let payload_at = r.pos();
+            let payload: Binary = r.binary("will payload")?.into();
+            if properties.payload_format_indicator == Some(1)
+                && std::str::from_utf8(payload.as_slice()).is_err()
+            {
+                r.note(
+                    payload_at,
+                    "will payload",
+                    None,
+                    "Payload Format Indicator says UTF-8 but the Will Payload is not well-formed UTF-8",
+                );
+            }
             Some(Will {
                 topic,
                 payload,

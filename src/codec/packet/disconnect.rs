@@ -33,8 +33,20 @@ impl Disconnect {
                 )?;
             }
             if !r.is_empty() {
+                let at = r.pos();
                 d.properties =
                     crate::codec::Properties::read_block(r, PropertyContext::Disconnect)?;
+                if r.sender == Some(crate::codec::Sender::Server)
+                    && d.properties.session_expiry_interval.is_some()
+                {
+                    return Err(r.err_at(
+                        at,
+                        crate::codec::ErrorKind::ProtocolError,
+                        "session_expiry_interval",
+                        Some("MQTT-3.14.2-2"),
+                        "a Server's DISCONNECT carries a Session Expiry Interval",
+                    ));
+                }
             }
         }
         r.finish("packet", None)?;

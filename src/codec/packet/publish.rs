@@ -19,7 +19,7 @@ use crate::codec::error::{DecodeError, EncodeError, ErrorKind};
 use crate::codec::primitives::{put_str_claiming, Reader};
 use crate::codec::properties::PropertyContext;
 use crate::codec::topic::check_topic_name;
-use crate::codec::{Overrides, ProtocolVersion};
+use crate::codec::{Overrides, ProtocolVersion, Sender};
 use bytes::{BufMut, BytesMut};
 
 impl Publish {
@@ -28,7 +28,13 @@ impl Publish {
         ((self.dup as u8) << 3) | ((self.qos & 3) << 1) | self.retain as u8
     }
 
-    pub(crate) fn read(r: &mut Reader<'_, '_>, flags: u8) -> Result<Publish, DecodeError> {
+    /// Decodes into `p`, which must be `Publish::default()`; filling it in
+    /// place avoids moving the large struct through `Result`s.
+    pub(crate) fn read_into(
+        r: &mut Reader<'_, '_>,
+        flags: u8,
+        p: &mut Publish,
+    ) -> Result<(), DecodeError> {
         let dup = flags & 0b1000 != 0;
         let qos = (flags >> 1) & 3;
         let retain = flags & 1 != 0;
@@ -66,12 +72,17 @@ impl Publish {
             let at = r.pos();
             let id = r.u16("packet identifier")?;
             if id == 0 {
-                // 5.0 splits the rule by sender; the codec cannot tell who sent it.
+                // 5.0 states this once per sender.
+                let v5 = match r.sender {
+                    Some(Sender::Client) => Some("MQTT-2.2.1-3"),
+                    Some(Sender::Server) => Some("MQTT-2.2.1-4"),
+                    None => None,
+                };
                 return Err(r.err_at(
                     at,
                     ErrorKind::ProtocolError,
                     "packet identifier",
-                    r.sid(Some("MQTT-2.3.1-1"), None),
+                    r.sid(Some("MQTT-2.3.1-1"), v5),
                     "packet identifier 0 on a QoS > 0 PUBLISH",
                 ));
             }
@@ -79,11 +90,24 @@ impl Publish {
         } else {
             None
         };
-        let properties = if r.version.is_v5() {
-            crate::codec::Properties::read_block(r, PropertyContext::Publish)?
-        } else {
-            Default::default()
-        };
+        let props_at = r.pos();
+        if r.version.is_v5() {
+            crate::codec::Properties::read_block_into(
+                r,
+                PropertyContext::Publish,
+                &mut p.properties,
+            )?;
+        }
+        let properties = &p.properties;
+        if r.sender == Some(Sender::Client) && !properties.subscription_identifiers.is_empty() {
+            return Err(r.err_at(
+                props_at,
+                ErrorKind::ProtocolError,
+                "subscription_identifiers",
+                Some("MQTT-3.3.4-6"),
+                "a Client's PUBLISH carries a Subscription Identifier",
+            ));
+        }
         if topic.is_empty() && properties.topic_alias.is_none() {
             return Err(r.err_at(
                 topic_at,
@@ -97,16 +121,26 @@ impl Publish {
                 },
             ));
         }
-        let payload = r.rest_bytes().into();
-        Ok(Publish {
-            dup,
-            qos,
-            retain,
-            topic: topic.to_owned(),
-            packet_id,
-            properties,
-            payload,
-        })
+        let payload_at = r.pos();
+        let payload: Binary = r.rest_bytes().into();
+        if properties.payload_format_indicator == Some(1)
+            && std::str::from_utf8(payload.as_slice()).is_err()
+        {
+            // The receiver may check this; a server forwards it unaltered.
+            r.note(
+                payload_at,
+                "payload",
+                None,
+                "Payload Format Indicator says UTF-8 but the payload is not well-formed UTF-8",
+            );
+        }
+        p.dup = dup;
+        p.qos = qos;
+        p.retain = retain;
+        p.topic = topic.to_owned();
+        p.packet_id = packet_id;
+        p.payload = payload;
+        Ok(())
     }
 
     /// Writes whatever the model says, including a wildcard topic or a

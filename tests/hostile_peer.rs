@@ -1,0 +1,402 @@
+//! The engine against scripted hostile peers: garbage, a 256 MB length
+//! claim, silence, one byte a second, a half-open socket, a flood, a peer
+//! that never reads, a reset. Each scenario must end within its deadline
+//! with a Fail or Error verdict, without a panic and without buffering what
+//! the peer claims or sends.
+
+mod support;
+
+use mqttspec::codec::ProtocolVersion::V3_1_1;
+use mqttspec::engine::{run_scenario, EngineConfig};
+use mqttspec::outcome::{ScenarioResult, Verdict};
+use mqttspec::scenario::{Level, Scenario};
+use mqttspec::target::Endpoint;
+use serde_json::json;
+use std::future::Future;
+use std::time::{Duration, Instant};
+use support::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const CONNACK_OK: [u8; 4] = [0x20, 0x02, 0x00, 0x00];
+
+/// A peer on a free port that treats every connection with `behave`.
+async fn peer<F, Fut>(behave: F) -> Endpoint
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        while let Ok((s, _)) = l.accept().await {
+            tokio::spawn(behave(s));
+        }
+    });
+    Endpoint {
+        dial: Some(addr),
+        listener: None,
+    }
+}
+
+/// Reads whatever the client sent first (its CONNECT).
+async fn read_connect(s: &mut TcpStream) {
+    let mut buf = [0u8; 512];
+    let _ = s.read(&mut buf).await;
+}
+
+fn config() -> EngineConfig {
+    EngineConfig {
+        step_timeout: Duration::from_millis(500),
+        scenario_timeout: Duration::from_secs(3),
+        ..EngineConfig::default()
+    }
+}
+
+/// Runs `s` and checks it ended in time with `verdict`.
+async fn run(
+    s: &Scenario,
+    endpoint: &Endpoint,
+    verdict: Verdict,
+    limit: Duration,
+) -> ScenarioResult {
+    let started = Instant::now();
+    let r = run_scenario(s, V3_1_1, "h0000", endpoint, &config()).await;
+    let took = started.elapsed();
+    assert_eq!(
+        r.verdict,
+        verdict,
+        "{}: {:?}\n{}",
+        s.id,
+        r.message,
+        r.transcript.render()
+    );
+    assert!(took < limit, "{} took {took:?}", s.id);
+    r
+}
+
+/// Peak resident memory of this process, in MiB.
+#[cfg(target_os = "linux")]
+fn peak_mib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kb / 1024
+}
+
+#[tokio::test]
+async fn garbage_instead_of_connack_fails() {
+    let ep = peer(|mut s| async move {
+        read_connect(&mut s).await;
+        let _ = s
+            .write_all(&[0x00, 0x00, 0xff, 0xfe, 0x13, 0x37, b'x', b'y'])
+            .await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    })
+    .await;
+    let r = run(
+        &scenario("garbage", V3_1_1, vec![open("a")]),
+        &ep,
+        Verdict::Fail,
+        Duration::from_secs(2),
+    )
+    .await;
+    let msg = r.message.unwrap();
+    assert!(msg.contains("malformed"), "{msg}");
+    // The bytes are evidence, in hex.
+    assert!(
+        r.transcript
+            .entries
+            .iter()
+            .any(|e| e.hex.starts_with("0000")),
+        "{}",
+        r.transcript.render()
+    );
+}
+
+#[tokio::test]
+async fn a_256_mb_length_claim_is_refused_without_buffering() {
+    let ep = peer(|mut s| async move {
+        read_connect(&mut s).await;
+        let _ = s.write_all(&CONNACK_OK).await;
+        // PUBLISH claiming 268,435,455 bytes, then 256 MiB of them for real.
+        let _ = s.write_all(&[0x30, 0xff, 0xff, 0xff, 0x7f]).await;
+        let chunk = vec![0x41u8; 64 * 1024];
+        for _ in 0..4096 {
+            if s.write_all(&chunk).await.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    let steps = vec![open("a"), expect("a", json!({"publish": {}}))];
+    let r = run(
+        &scenario("huge", V3_1_1, steps),
+        &ep,
+        Verdict::Fail,
+        Duration::from_secs(3),
+    )
+    .await;
+    let msg = r.message.unwrap();
+    assert!(msg.contains("maximum packet size"), "{msg}");
+    #[cfg(target_os = "linux")]
+    assert!(peak_mib() < 200, "peak memory {} MiB", peak_mib());
+}
+
+#[tokio::test]
+async fn the_maximum_packet_size_is_configurable() {
+    let ep = peer(|mut s| async move {
+        read_connect(&mut s).await;
+        let _ = s.write_all(&CONNACK_OK).await;
+        // A valid 2 KiB PUBLISH.
+        let mut p = vec![0x30, 0x80, 0x10, 0x00, 0x01, b't'];
+        p.resize(3 + 2048, b'z');
+        let _ = s.write_all(&p).await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    })
+    .await;
+    let s = scenario(
+        "small-max",
+        V3_1_1,
+        vec![open("a"), expect("a", json!({"publish": {"topic": "t"}}))],
+    );
+    let r = run_scenario(&s, V3_1_1, "h0001", &ep, &config()).await;
+    assert_eq!(r.verdict, Verdict::Pass, "{:?}", r.message);
+    let small = EngineConfig {
+        max_packet_size: 1024,
+        ..config()
+    };
+    let r = run_scenario(&s, V3_1_1, "h0002", &ep, &small).await;
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert!(r.message.unwrap().contains("maximum packet size"));
+}
+
+#[tokio::test]
+async fn silence_fails_at_the_deadline() {
+    let ep = peer(|mut s| async move {
+        read_connect(&mut s).await;
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    })
+    .await;
+    let s = scenario(
+        "silence",
+        V3_1_1,
+        vec![open_within("a", Duration::from_millis(300))],
+    );
+    let r = run(&s, &ep, Verdict::Fail, Duration::from_secs(1)).await;
+    assert!(r.message.unwrap().contains("nothing arrived"));
+}
+
+#[tokio::test]
+async fn one_byte_a_second_fails_at_the_deadline() {
+    let ep = peer(|mut s| async move {
+        read_connect(&mut s).await;
+        for b in CONNACK_OK {
+            if s.write_all(&[b]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    })
+    .await;
+    let s = scenario(
+        "slow",
+        V3_1_1,
+        vec![open_within("a", Duration::from_millis(1500))],
+    );
+    let r = run(&s, &ep, Verdict::Fail, Duration::from_millis(2500)).await;
+    assert!(r.message.unwrap().contains("nothing arrived"));
+}
+
+#[tokio::test]
+async fn a_half_open_peer_is_seen_closing() {
+    // The peer ends its sending side at once but keeps reading.
+    let ep = peer(|mut s| async move {
+        let _ = s.shutdown().await;
+        let mut sink = [0u8; 1024];
+        while let Ok(n) = s.read(&mut sink).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+    let r = run(
+        &scenario("half-open", V3_1_1, vec![open("a")]),
+        &ep,
+        Verdict::Fail,
+        Duration::from_secs(1),
+    )
+    .await;
+    assert!(r.observed.unwrap().contains("FIN"));
+    // The same close satisfies expect_close.
+    let s = scenario(
+        "half-open-close",
+        V3_1_1,
+        vec![tcp_only("a"), expect_close("a", Duration::from_millis(500))],
+    );
+    run(&s, &ep, Verdict::Pass, Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn a_reset_is_seen() {
+    let ep = peer(|mut s| async move {
+        read_connect(&mut s).await;
+        let _ = s.set_zero_linger();
+        drop(s);
+    })
+    .await;
+    let r = run(
+        &scenario("reset", V3_1_1, vec![open("a")]),
+        &ep,
+        Verdict::Fail,
+        Duration::from_secs(1),
+    )
+    .await;
+    let observed = r.observed.unwrap();
+    assert!(
+        observed.contains("RST") || observed.contains("FIN"),
+        "{observed}"
+    );
+}
+
+#[tokio::test]
+async fn a_flood_fails_expect_nothing_and_expect_close_with_bounded_memory() {
+    let ep = peer(|mut s| async move {
+        read_connect(&mut s).await;
+        let _ = s.write_all(&CONNACK_OK).await;
+        let pings = [0xd0u8, 0x00].repeat(32 * 1024);
+        loop {
+            if s.write_all(&pings).await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
+    let r = run(
+        &scenario("flood-nothing", V3_1_1, vec![open("a"), nothing("a", 300)]),
+        &ep,
+        Verdict::Fail,
+        Duration::from_secs(2),
+    )
+    .await;
+    assert!(r.observed.unwrap().starts_with("PINGRESP"));
+    let s = scenario(
+        "flood-close",
+        V3_1_1,
+        vec![open("a"), expect_close("a", Duration::from_millis(300))],
+    );
+    run(&s, &ep, Verdict::Fail, Duration::from_secs(2)).await;
+    // While the engine waits without reading events, the peer is held back by TCP.
+    let s = scenario(
+        "flood-wait",
+        V3_1_1,
+        vec![
+            open("a"),
+            mqttspec::scenario::Step::Wait(Duration::from_millis(500)),
+            nothing("a", 100),
+        ],
+    );
+    let r = run(&s, &ep, Verdict::Fail, Duration::from_secs(2)).await;
+    assert!(
+        r.transcript.entries.len() <= 4001 + 10,
+        "{}",
+        r.transcript.entries.len()
+    );
+    #[cfg(target_os = "linux")]
+    assert!(peak_mib() < 200, "peak memory {} MiB", peak_mib());
+}
+
+#[tokio::test]
+async fn a_peer_that_never_reads_cannot_block_a_send() {
+    let ep = peer(|mut s| async move {
+        read_connect(&mut s).await;
+        let _ = s.write_all(&CONNACK_OK).await;
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    })
+    .await;
+    let big = vec![0x30u8; 32 * 1024 * 1024];
+    let steps = vec![
+        open("a"),
+        raw("a", &big),
+        expect("a", json!({"pingresp": {}})),
+    ];
+    let r = run(
+        &scenario("no-reader", V3_1_1, steps),
+        &ep,
+        Verdict::Fail,
+        Duration::from_secs(3),
+    )
+    .await;
+    assert!(r.transcript.render().contains("write failed"));
+}
+
+#[tokio::test]
+async fn the_scenario_deadline_ends_a_long_scenario_as_an_error() {
+    let ep = peer(|mut s| async move {
+        read_connect(&mut s).await;
+        let _ = s.write_all(&CONNACK_OK).await;
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    })
+    .await;
+    let mut s = scenario(
+        "deadline",
+        V3_1_1,
+        vec![
+            open("a"),
+            nothing("a", 400),
+            nothing("a", 400),
+            nothing("a", 400),
+        ],
+    );
+    s.timeout = Some(Duration::from_millis(700));
+    let r = run(&s, &ep, Verdict::Error, Duration::from_secs(2)).await;
+    let msg = r.message.unwrap();
+    assert!(msg.contains("deadline") && msg.contains("step 3"), "{msg}");
+}
+
+#[tokio::test]
+async fn unreachable_peer_is_an_error_not_a_failure() {
+    let port = mqttspec::target::free_port().unwrap();
+    let ep = Endpoint {
+        dial: Some(format!("127.0.0.1:{port}")),
+        listener: None,
+    };
+    let r = run(
+        &scenario("unreachable", V3_1_1, vec![open("a")]),
+        &ep,
+        Verdict::Error,
+        Duration::from_secs(1),
+    )
+    .await;
+    assert!(r.message.unwrap().contains("cannot connect"));
+}
+
+#[tokio::test]
+async fn a_should_expectation_on_a_hostile_peer_is_a_note() {
+    let ep = peer(|mut s| async move {
+        read_connect(&mut s).await;
+        let _ = s.write_all(&CONNACK_OK).await;
+        let _ = s.write_all(&[0xff, 0xff]).await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    })
+    .await;
+    let steps = vec![
+        open("a"),
+        expect_within(
+            "a",
+            json!({"pingresp": {}}),
+            Duration::from_millis(300),
+            None,
+            Level::Should,
+        ),
+    ];
+    let r = run(
+        &scenario("should-garbage", V3_1_1, steps),
+        &ep,
+        Verdict::Pass,
+        Duration::from_secs(1),
+    )
+    .await;
+    assert_eq!(r.notes.len(), 1);
+}
