@@ -1,11 +1,21 @@
 //! The shared MQTT codec: the only place in mqttspec that knows MQTT bytes.
 //!
 //! * [`decode`] is strict and total: any byte string gives a [`Packet`] or a
-//!   [`DecodeError`] naming the offset, the field and the violated statement.
+//!   [`DecodeError`] naming the offset, the field and the violated statement
+//!   (of the version being decoded). Errors are layered: `Incomplete` (wait
+//!   for bytes), `Malformed` (0x81), `ProtocolError` (0x82), `TooLarge`,
+//!   `UnsupportedVersion` (a 3.1 "MQIsdp" CONNECT or an unknown level).
+//!   SHOULD-level observations become [`Note`]s, never errors.
+//!   [`decode_bytes`] slices binary fields out of a `Bytes` instead of
+//!   copying them; [`decode_with`] takes [`DecodeOptions`] (who sent it).
 //! * [`encode`] writes any model packet; [`encode_with`] applies [`Overrides`]
-//!   so scenarios can send deliberately malformed packets.
+//!   so scenarios can send deliberately malformed packets. The encoder writes
+//!   the model as given (a wildcard topic, QoS 3) so negative tests can.
 //! * [`stream::Framer`] cuts whole packets out of a socket buffer and enforces
 //!   the maximum packet size before buffering a body.
+//! * [`inspect`] decodes a capture of packets back to back.
+//! * [`properties`] and [`reason_code`] hold the 5.0 tables: which property
+//!   and which reason code each packet may carry.
 //!
 //! The model types derive serde so scenarios can write packets in YAML and
 //! match received packets field by field.

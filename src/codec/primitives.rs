@@ -3,7 +3,7 @@
 //! UTF-8 strings, binary data).
 //!
 //! The reader always works on the whole packet so that every error carries
-//! the byte offset from the packet's first byte; a [`Reader::sub`] reader is
+//! the byte offset from the packet's first byte; a `Reader::sub` reader is
 //! limited to a length-prefixed part (the body, a property block) and can
 //! never read past it.
 
@@ -135,6 +135,11 @@ impl<'a, 'n> Reader<'a, 'n> {
                 self.remaining()
             ),
         )
+    }
+
+    /// The unread bytes, without consuming them.
+    pub fn peek_rest(&self) -> &'a [u8] {
+        &self.frame[self.pos..self.end]
     }
 
     pub fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], DecodeError> {

@@ -512,6 +512,7 @@ const MALFORMED: &[Bad] = &[
     ("10 10 00 04 4d515454 05 02 003c 02 2100 0001 61", V5, None, Malformed, None, "property value cut by the Property Length"),
     ("10 11 00 04 4d515454 05 02 003c 03 210000 0001 61", V5, None, ProtocolError, None, "Receive Maximum 0"),
     ("10 10 00 04 4d515454 05 02 003c 02 1702 0001 61", V5, None, ProtocolError, None, "Request Problem Information 2"),
+    ("10 12 00 04 4d515454 05 02 003c 04 16 0001 78 0001 61", V5, None, ProtocolError, None, "Authentication Data without Method"),
     // PUBLISH.
     ("36 07 00 03 612f62 0001", V3_1_1, None, Malformed, Some("MQTT-3.3.1-4"), "QoS 3"),
     ("36 08 00 03 612f62 0001 00", V5, None, Malformed, Some("MQTT-3.3.1-4"), "QoS 3"),
@@ -669,6 +670,16 @@ fn should_level_observations_are_notes() {
     // Non-minimal Remaining Length: a note in 3.1.1 (no statement forbids it).
     let d = decode_all_ways(&hex("c0 80 00"), V3_1_1).unwrap();
     assert_eq!(d.notes.len(), 1);
+    // A 3.1.1 server's refusal of a 5.0 CONNECT reads as what it is.
+    let d = decode_all_ways(&hex("20 02 00 01"), V5).unwrap();
+    assert_eq!(
+        d.packet,
+        Packet::Connack(Connack {
+            reason_code: 1,
+            ..Default::default()
+        })
+    );
+    assert_eq!(d.notes.len(), 1);
     // Payload Format Indicator 1 with a non-UTF-8 payload: forwarded as is.
     let d = decode_all_ways(&hex("30 07 00 01 61 02 0101 ff"), V5).unwrap();
     assert_eq!(d.notes[0].field, "payload");
@@ -702,6 +713,9 @@ fn what_the_spec_allows_decodes() {
         ("3a 05 00 01 61 0001", V3_1_1, None),
         // AUTH with a reason code but no Property Length (noted).
         ("f0 01 18", V5, None),
+        // A server refusing the client's version in its own version's form.
+        ("20 02 00 01", V5, None),
+        ("20 03 00 84 00", V3_1_1, None),
         // UNSUBSCRIBE with wildcard filters.
         ("a2 08 00 01 0001 23 0001 2b", V3_1_1, None),
     ];
@@ -1115,4 +1129,111 @@ fn timing() {
             bytes.len(),
         );
     }
+}
+
+#[test]
+fn property_table_matches_the_model() {
+    use properties::{property_info, PropertyContext as C, PROPERTY_TABLE};
+    // One table row per Properties field, under the field's own name.
+    let mut all = Properties::default();
+    for info in PROPERTY_TABLE {
+        let mut p = Properties::default();
+        arbitrary_value(&mut p, info.id);
+        let mut ids = Vec::new();
+        p.for_each(|id, _| ids.push(id));
+        assert_eq!(ids, [info.id], "{}", info.name);
+        let yaml = serde_json::to_value(&p).unwrap();
+        let keys: Vec<_> = yaml.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, [info.name.to_owned()]);
+        arbitrary_value(&mut all, info.id);
+    }
+    assert_eq!(
+        serde_json::to_value(&all)
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .len(),
+        PROPERTY_TABLE.len()
+    );
+    assert_eq!(PROPERTY_TABLE.len(), 27);
+    // Spot checks against 5.0 §2.2.2.2.
+    let allowed = |id: u8, c: C| property_info(id).unwrap().allowed_in(c);
+    assert!(allowed(0x26, C::Auth) && allowed(0x26, C::Will) && allowed(0x26, C::Pubrel));
+    assert!(allowed(0x18, C::Will) && !allowed(0x18, C::Connect));
+    assert!(allowed(0x11, C::Disconnect) && !allowed(0x11, C::Publish));
+    assert!(allowed(0x1f, C::Auth) && !allowed(0x1f, C::Connect) && !allowed(0x1f, C::Publish));
+    assert!(allowed(0x0b, C::Subscribe) && !allowed(0x0b, C::Unsubscribe));
+    assert!(
+        properties::may_repeat(0x0b, C::Publish) && !properties::may_repeat(0x0b, C::Subscribe)
+    );
+    assert!(property_info(0x00).is_none() && property_info(0x2b).is_none());
+}
+
+/// Sets the property `id` to some valid value.
+fn arbitrary_value(p: &mut Properties, id: u8) {
+    use properties::id::*;
+    match id {
+        PAYLOAD_FORMAT_INDICATOR => p.payload_format_indicator = Some(1),
+        MESSAGE_EXPIRY_INTERVAL => p.message_expiry_interval = Some(1),
+        CONTENT_TYPE => p.content_type = Some("c".into()),
+        RESPONSE_TOPIC => p.response_topic = Some("r".into()),
+        CORRELATION_DATA => p.correlation_data = Some("d".into()),
+        SUBSCRIPTION_IDENTIFIER => p.subscription_identifiers = vec![1],
+        SESSION_EXPIRY_INTERVAL => p.session_expiry_interval = Some(1),
+        ASSIGNED_CLIENT_IDENTIFIER => p.assigned_client_identifier = Some("a".into()),
+        SERVER_KEEP_ALIVE => p.server_keep_alive = Some(1),
+        AUTHENTICATION_METHOD => p.authentication_method = Some("m".into()),
+        AUTHENTICATION_DATA => p.authentication_data = Some("d".into()),
+        REQUEST_PROBLEM_INFORMATION => p.request_problem_information = Some(1),
+        WILL_DELAY_INTERVAL => p.will_delay_interval = Some(1),
+        REQUEST_RESPONSE_INFORMATION => p.request_response_information = Some(1),
+        RESPONSE_INFORMATION => p.response_information = Some("i".into()),
+        SERVER_REFERENCE => p.server_reference = Some("s".into()),
+        REASON_STRING => p.reason_string = Some("r".into()),
+        RECEIVE_MAXIMUM => p.receive_maximum = Some(1),
+        TOPIC_ALIAS_MAXIMUM => p.topic_alias_maximum = Some(1),
+        TOPIC_ALIAS => p.topic_alias = Some(1),
+        MAXIMUM_QOS => p.maximum_qos = Some(1),
+        RETAIN_AVAILABLE => p.retain_available = Some(1),
+        USER_PROPERTY => p.user_properties = vec![("k".into(), "v".into())],
+        MAXIMUM_PACKET_SIZE => p.maximum_packet_size = Some(1),
+        WILDCARD_SUBSCRIPTION_AVAILABLE => p.wildcard_subscription_available = Some(1),
+        SUBSCRIPTION_IDENTIFIER_AVAILABLE => p.subscription_identifier_available = Some(1),
+        SHARED_SUBSCRIPTION_AVAILABLE => p.shared_subscription_available = Some(1),
+        other => panic!("no test value for property 0x{other:02X}"),
+    }
+}
+
+#[test]
+fn every_statement_id_in_the_codec_exists() {
+    // Each ID named anywhere in the codec is in at least one catalog (the
+    // tables above check the version too).
+    let cats = catalog(V3_1_1) + &catalog(V5);
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/codec");
+    let mut files = vec![];
+    for d in [dir.to_owned(), format!("{dir}/packet")] {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "rs") {
+                files.push(p);
+            }
+        }
+    }
+    let mut seen = 0;
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (i, _) in text.match_indices("\"MQTT-") {
+            let id: String = text[i + 1..].chars().take_while(|c| *c != '"').collect();
+            if !id[5..].starts_with(|c: char| c.is_ascii_digit()) {
+                continue;
+            }
+            assert!(
+                cats.contains(&format!("- id: {id}\n")),
+                "{id} in {}",
+                f.display()
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen > 50, "only {seen} IDs found");
 }

@@ -196,6 +196,14 @@ impl Connect {
         } else {
             Default::default()
         };
+        if properties.authentication_data.is_some() && properties.authentication_method.is_none() {
+            return Err(r.err(
+                ErrorKind::ProtocolError,
+                "authentication_data",
+                None,
+                "Authentication Data without an Authentication Method",
+            ));
+        }
         let id_at = r.pos();
         let client_id = r.string("client identifier")?;
         if !v5 && client_id.is_empty() && flags & flag::CLEAN == 0 {

@@ -1,0 +1,10 @@
+//! Strict 5.0 decoding of arbitrary bytes: never a panic, and whatever is
+//! accepted survives encode → decode unchanged.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mqttspec::codec::ProtocolVersion;
+
+fuzz_target!(|data: &[u8]| {
+    mqttspec_fuzz::check_decode(data, ProtocolVersion::V5);
+});
