@@ -341,9 +341,12 @@ fn draft(broker: &Broker, s: &Scenario, r: &ScenarioResult, ns: Option<&str>, li
         if let Some(ns) = ns {
             msg = msg.replace(ns, "{ns}");
         }
-        // Drop the step number and the connection's raw bytes.
+        // Drop the step number and the repeated packet.
         if let Some((_, rest)) = msg.split_once("): ") {
             msg = rest.to_string();
+        }
+        if let Some((head, _)) = msg.split_once(" (received on ") {
+            msg = head.to_string();
         }
         let name = broker
             .def
