@@ -427,6 +427,25 @@ pub fn put_vbi(out: &mut BytesMut, mut v: u32) {
     }
 }
 
+/// `v` as a Variable Byte Integer in a fixed array: (bytes, length used).
+/// Like [`put_vbi`], values above [`VBI_MAX`] take five bytes.
+pub fn vbi_array(mut v: u32) -> ([u8; 5], usize) {
+    let mut a = [0u8; 5];
+    let mut n = 0;
+    loop {
+        let mut byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v > 0 {
+            byte |= 0x80;
+        }
+        a[n] = byte;
+        n += 1;
+        if v == 0 {
+            return (a, n);
+        }
+    }
+}
+
 pub fn put_str(out: &mut BytesMut, s: &str, field: &str) -> Result<(), EncodeError> {
     put_bin(out, s.as_bytes(), field)
 }
