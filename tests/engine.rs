@@ -368,3 +368,44 @@ async fn client_ids_default_to_ns_and_name_and_are_variables() {
         .unwrap();
     assert!(connect.text.contains("a\""), "{}", connect.text);
 }
+
+#[tokio::test]
+async fn sessions_left_on_the_broker_are_ended_after_the_scenario() {
+    let ns = namespaces().next();
+    for v in [V3_1_1, V5] {
+        let keep = if v == V5 {
+            json!({"clean_session": false, "properties": {"session_expiry_interval": 300}})
+        } else {
+            json!({"clean_session": false})
+        };
+        let connack_present = |present: bool| {
+            Some(json!({"connack": {"reason_code": 0, "session_present": present}}))
+        };
+        let leave = scenario(
+            "leave-session",
+            v,
+            vec![
+                open_with("a", keep.clone(), connack_present(false)),
+                send(
+                    "a",
+                    json!({"subscribe": {"filters": [{"filter": "{ns}/s", "qos": 1}]}}),
+                ),
+                expect("a", json!({"suback": {}})),
+                disconnect("a"),
+                // The session is there while the scenario runs.
+                open_with("a", keep.clone(), connack_present(true)),
+            ],
+        );
+        let r = run_ns(&leave, v, &ns).await;
+        assert_verdict(&r, Verdict::Pass);
+        assert!(r.notes.is_empty(), "{:?}", r.notes);
+
+        let after = scenario(
+            "session-gone",
+            v,
+            vec![open_with("a", keep, connack_present(false))],
+        );
+        let r = run_ns(&after, v, &ns).await;
+        assert_verdict(&r, Verdict::Pass);
+    }
+}

@@ -171,3 +171,80 @@ async fn mosquitto_spawned_by_its_script_runs_a_scenario() {
     );
     assert!(report.target_died.is_none());
 }
+
+#[tokio::test]
+async fn a_listening_target_plays_the_server_for_a_client_under_test() {
+    use mqttspec::engine::{run_scenario, EngineConfig};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let running = target::start(&Target::Listen("127.0.0.1:0".into()))
+        .await
+        .unwrap();
+    let addr = running
+        .description
+        .trim_start_matches("listen://")
+        .to_string();
+    // The client under test: CONNECT, wait for CONNACK, PINGREQ, then wait.
+    let client = tokio::spawn(async move {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        s.write_all(&[
+            0x10, 0x0d, 0, 4, b'M', b'Q', b'T', b'T', 4, 2, 0, 60, 0, 1, b'c',
+        ])
+        .await
+        .unwrap();
+        let mut connack = [0u8; 4];
+        s.read_exact(&mut connack).await.unwrap();
+        s.write_all(&[0xc0, 0x00]).await.unwrap();
+        let mut rest = Vec::new();
+        let _ = s.read_to_end(&mut rest).await;
+        (connack, rest)
+    });
+    let mut s = scenario(
+        "client/ping",
+        V3_1_1,
+        vec![
+            mqttspec::scenario::Step::Accept(mqttspec::scenario::Accept {
+                name: "c".into(),
+                within: Some(Duration::from_secs(2)),
+            }),
+            expect(
+                "c",
+                json!({"connect": {"client_id": "c", "keep_alive": 60, "protocol_level": 4}}),
+            ),
+            send("c", json!({"connack": {"reason_code": 0}})),
+            expect("c", json!({"pingreq": {}})),
+            send("c", json!({"pingresp": {}})),
+        ],
+    );
+    s.role = Role::Server;
+    let r = run_scenario(
+        &s,
+        V3_1_1,
+        "l0000",
+        &running.endpoint(V3_1_1),
+        &EngineConfig::default(),
+    )
+    .await;
+    assert_eq!(
+        r.verdict,
+        Verdict::Pass,
+        "{:?}\n{}",
+        r.message,
+        r.transcript.render()
+    );
+    let (connack, rest) = client.await.unwrap();
+    assert_eq!(connack, [0x20, 0x02, 0x00, 0x00]);
+    // The PINGRESP, then our close (a server sends no DISCONNECT in 3.1.1).
+    assert_eq!(rest, vec![0xd0, 0x00]);
+
+    // Nobody connects: a tool-side error, not a verdict on the client.
+    let r = run_scenario(
+        &s,
+        V3_1_1,
+        "l0001",
+        &running.endpoint(V3_1_1),
+        &EngineConfig::default(),
+    )
+    .await;
+    assert_eq!(r.verdict, Verdict::Error);
+}

@@ -438,7 +438,8 @@ mod tests {
 
     fn round_trip(p: &Packet, v: ProtocolVersion) -> Result<(), TestCaseError> {
         let bytes = enc(p, v);
-        let d = decode(&bytes, v).map_err(|e| TestCaseError::fail(format!("{p}: {e}")))?;
+        // Through the framer at every split, too.
+        let d = decode_all_ways(&bytes, v).map_err(|e| TestCaseError::fail(format!("{p}: {e}")))?;
         prop_assert_eq!(&d.packet, p);
         prop_assert!(d.notes.is_empty(), "{:?}", d.notes);
         prop_assert_eq!(enc(&d.packet, v), bytes);
@@ -446,7 +447,10 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(512))]
+        // PROPTEST_CASES raises the count for a longer run.
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512)
+        ))]
 
         #[test]
         fn model_round_trips_in_3_1_1(p in packet(V3_1_1)) {

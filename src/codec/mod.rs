@@ -368,48 +368,95 @@ pub fn encode_with(
     use bytes::BufMut;
     let ov = overrides;
     check_encodable(packet, version, ov)?;
-    let mut body = BytesMut::with_capacity(64);
-    let v = version;
-    match packet {
-        Packet::Connect(p) => p.write(v, ov, &mut body)?,
-        Packet::Connack(p) => p.write(v, ov, &mut body)?,
-        Packet::Publish(p) => p.write(v, ov, &mut body)?,
-        Packet::Puback(p) | Packet::Pubrec(p) | Packet::Pubrel(p) | Packet::Pubcomp(p) => {
-            p.write(v, ov, &mut body)?
-        }
-        Packet::Subscribe(p) => p.write(v, ov, &mut body)?,
-        Packet::Suback(p) => p.write(v, ov, &mut body)?,
-        Packet::Unsubscribe(p) => p.write(v, ov, &mut body)?,
-        Packet::Unsuback(p) => p.write(v, ov, &mut body)?,
-        Packet::Pingreq(_) | Packet::Pingresp(_) => {}
-        Packet::Disconnect(p) => p.write(v, ov, &mut body)?,
-        Packet::Auth(p) => p.write(ov, &mut body)?,
+    // The body is written straight after room for the longest fixed header;
+    // once its length is known the header goes in front of it and the gap
+    // is closed. On failure `out` is left as it was.
+    let start = out.len();
+    out.reserve(HEADER_ROOM + 64);
+    out.put_bytes(0, HEADER_ROOM);
+    let body_start = out.len();
+    if let Err(e) = write_body(packet, version, ov, out) {
+        out.truncate(start);
+        return Err(e);
     }
     if let Some(n) = ov.truncate_body {
-        body.truncate(n);
+        out.truncate(body_start + n.min(out.len() - body_start));
     }
     if let Some(t) = &ov.trailing {
-        body.put_slice(t.as_slice());
+        out.put_slice(t.as_slice());
     }
+    let body_len = out.len() - body_start;
     let t = ov.packet_type.unwrap_or(packet.packet_type() as u8);
     let flags = ov.flags.unwrap_or_else(|| packet.wire_flags());
-    out.reserve(5 + body.len());
-    out.put_u8((t << 4) | flags);
-    if let Some(raw) = &ov.remaining_length_bytes {
-        out.put_slice(raw.as_slice());
-    } else if let Some(n) = ov.remaining_length {
-        primitives::put_vbi(out, n);
-    } else {
-        let n = u32::try_from(body.len())
+    let first = (t << 4) | flags;
+    let length = match (&ov.remaining_length_bytes, ov.remaining_length) {
+        (Some(raw), _) => {
+            // Raw length bytes may be longer than the room kept for them.
+            let body = out.split_off(body_start);
+            out.truncate(start);
+            out.put_u8(first);
+            out.put_slice(raw.as_slice());
+            out.put_slice(&body);
+            return Ok(());
+        }
+        (None, Some(n)) => n,
+        (None, None) => match u32::try_from(body_len)
             .ok()
             .filter(|n| *n <= primitives::VBI_MAX)
-            .ok_or_else(|| {
-                EncodeError(format!("body of {} bytes is too long for MQTT", body.len()))
-            })?;
-        primitives::put_vbi(out, n);
+        {
+            Some(n) => n,
+            None => {
+                out.truncate(start);
+                return Err(EncodeError(format!(
+                    "body of {body_len} bytes is too long for MQTT"
+                )));
+            }
+        },
+    };
+    // Values above the 4-byte maximum take a fifth byte; room for it is
+    // borrowed from the gap, which is then one byte short of HEADER_ROOM.
+    let (vbi, n) = primitives::vbi_array(length);
+    let hlen = 1 + n;
+    if hlen > HEADER_ROOM {
+        let body = out.split_off(body_start);
+        out.truncate(start);
+        out.put_u8(first);
+        out.put_slice(&vbi[..n]);
+        out.put_slice(&body);
+        return Ok(());
     }
-    out.put_slice(&body);
+    let h = body_start - hlen;
+    out[h] = first;
+    out[h + 1..body_start].copy_from_slice(&vbi[..n]);
+    out.copy_within(h.., start);
+    out.truncate(start + hlen + body_len);
     Ok(())
+}
+
+/// One type byte and a four-byte Remaining Length.
+const HEADER_ROOM: usize = 5;
+
+fn write_body(
+    packet: &Packet,
+    v: ProtocolVersion,
+    ov: &Overrides,
+    body: &mut BytesMut,
+) -> Result<(), EncodeError> {
+    match packet {
+        Packet::Connect(p) => p.write(v, ov, body),
+        Packet::Connack(p) => p.write(v, ov, body),
+        Packet::Publish(p) => p.write(v, ov, body),
+        Packet::Puback(p) | Packet::Pubrec(p) | Packet::Pubrel(p) | Packet::Pubcomp(p) => {
+            p.write(v, ov, body)
+        }
+        Packet::Subscribe(p) => p.write(v, ov, body),
+        Packet::Suback(p) => p.write(v, ov, body),
+        Packet::Unsubscribe(p) => p.write(v, ov, body),
+        Packet::Unsuback(p) => p.write(v, ov, body),
+        Packet::Pingreq(_) | Packet::Pingresp(_) => Ok(()),
+        Packet::Disconnect(p) => p.write(v, ov, body),
+        Packet::Auth(p) => p.write(ov, body),
+    }
 }
 
 /// Refuses models and overrides that have no wire form.

@@ -3,7 +3,7 @@
 //! UTF-8 strings, binary data).
 //!
 //! The reader always works on the whole packet so that every error carries
-//! the byte offset from the packet's first byte; a [`Reader::sub`] reader is
+//! the byte offset from the packet's first byte; a `Reader::sub` reader is
 //! limited to a length-prefixed part (the body, a property block) and can
 //! never read past it.
 
@@ -135,6 +135,11 @@ impl<'a, 'n> Reader<'a, 'n> {
                 self.remaining()
             ),
         )
+    }
+
+    /// The unread bytes, without consuming them.
+    pub fn peek_rest(&self) -> &'a [u8] {
+        &self.frame[self.pos..self.end]
     }
 
     pub fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], DecodeError> {
@@ -418,6 +423,25 @@ pub fn put_vbi(out: &mut BytesMut, mut v: u32) {
         out.put_u8(byte);
         if v == 0 {
             break;
+        }
+    }
+}
+
+/// `v` as a Variable Byte Integer in a fixed array: (bytes, length used).
+/// Like [`put_vbi`], values above [`VBI_MAX`] take five bytes.
+pub fn vbi_array(mut v: u32) -> ([u8; 5], usize) {
+    let mut a = [0u8; 5];
+    let mut n = 0;
+    loop {
+        let mut byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v > 0 {
+            byte |= 0x80;
+        }
+        a[n] = byte;
+        n += 1;
+        if v == 0 {
+            return (a, n);
         }
     }
 }

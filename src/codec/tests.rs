@@ -569,7 +569,7 @@ const MALFORMED: &[Bad] = &[
     ("82 06 00 01 0001 61 04", V3_1_1, None, Malformed, Some("MQTT-3.8.3-4"), "reserved subscription option bits"),
     ("82 06 00 01 0001 61 03", V3_1_1, None, Malformed, Some("MQTT-3.8.3-4"), "requested QoS 3"),
     ("82 07 00 01 00 0001 61 40", V5, None, Malformed, Some("MQTT-3.8.3-5"), "reserved subscription option bits"),
-    ("82 07 00 01 00 0001 61 03", V5, None, Malformed, None, "requested QoS 3"),
+    ("82 07 00 01 00 0001 61 03", V5, None, ProtocolError, None, "requested QoS 3"),
     ("82 07 00 01 00 0001 61 30", V5, None, ProtocolError, None, "Retain Handling 3"),
     ("82 10 00 01 00 000a 2473686172652f672f61 04", V5, None, ProtocolError, Some("MQTT-3.8.3-4"), "No Local on a shared subscription"),
     ("82 07 00 01 0002 6123 00", V3_1_1, None, ProtocolError, Some("MQTT-4.7.1-2"), "'#' not alone in its level"),
@@ -670,6 +670,27 @@ fn should_level_observations_are_notes() {
     // Non-minimal Remaining Length: a note in 3.1.1 (no statement forbids it).
     let d = decode_all_ways(&hex("c0 80 00"), V3_1_1).unwrap();
     assert_eq!(d.notes.len(), 1);
+    // A 3.1.1 server's refusal of a 5.0 CONNECT reads as what it is.
+    let d = decode_all_ways(&hex("20 02 00 01"), V5).unwrap();
+    assert_eq!(
+        d.packet,
+        Packet::Connack(Connack {
+            reason_code: 1,
+            ..Default::default()
+        })
+    );
+    assert_eq!(d.notes.len(), 1);
+    // The encoder writes such a model back the same way (and vice versa).
+    assert_eq!(enc(&d.packet, V5), hex("20 02 00 01"));
+    let d = decode_all_ways(&hex("20 03 00 84 00"), V3_1_1).unwrap();
+    assert_eq!(
+        d.packet,
+        Packet::Connack(Connack {
+            reason_code: 0x84,
+            ..Default::default()
+        })
+    );
+    assert_eq!(enc(&d.packet, V3_1_1), hex("20 03 00 84 00"));
     // Payload Format Indicator 1 with a non-UTF-8 payload: forwarded as is.
     let d = decode_all_ways(&hex("30 07 00 01 61 02 0101 ff"), V5).unwrap();
     assert_eq!(d.notes[0].field, "payload");
@@ -703,6 +724,9 @@ fn what_the_spec_allows_decodes() {
         ("3a 05 00 01 61 0001", V3_1_1, None),
         // AUTH with a reason code but no Property Length (noted).
         ("f0 01 18", V5, None),
+        // A server refusing the client's version in its own version's form.
+        ("20 02 00 01", V5, None),
+        ("20 03 00 84 00", V3_1_1, None),
         // UNSUBSCRIBE with wildcard filters.
         ("a2 08 00 01 0001 23 0001 2b", V3_1_1, None),
     ];
@@ -1223,4 +1247,54 @@ fn every_statement_id_in_the_codec_exists() {
         }
     }
     assert!(seen > 50, "only {seen} IDs found");
+}
+
+#[test]
+fn encode_appends_and_leaves_out_alone_on_failure() {
+    let mut out = BytesMut::from(&b"xy"[..]);
+    encode(&publish_ab(), V3_1_1, &mut out).unwrap();
+    encode(&ping(), V5, &mut out).unwrap();
+    assert_eq!(out.as_ref(), &hex("7879 3005 0003612f62 c000")[..]);
+    let before = out.clone();
+    let bad = Packet::Publish(Publish {
+        qos: 1,
+        topic: "t".into(),
+        ..Default::default()
+    });
+    assert!(encode(&bad, V5, &mut out).is_err());
+    let long = Packet::Publish(Publish {
+        topic: "t".into(),
+        payload: Binary::from(vec![0; 70_000]),
+        ..Default::default()
+    });
+    let mut props_too_long = long.clone();
+    if let Packet::Publish(p) = &mut props_too_long {
+        p.properties.user_properties = vec![("k".into(), "x".repeat(70_000))];
+    }
+    assert!(encode(&props_too_long, V5, &mut out).is_err());
+    assert_eq!(out, before);
+    // Bodies of every length class get the right header.
+    for n in [0usize, 127, 128, 16_383, 16_384, 70_000] {
+        let mut out = BytesMut::from(&b"z"[..]);
+        let p = Packet::Publish(Publish {
+            topic: "t".into(),
+            payload: Binary::from(vec![7; n]),
+            ..Default::default()
+        });
+        encode(&p, V3_1_1, &mut out).unwrap();
+        assert_eq!(decode(&out[1..], V3_1_1).unwrap().packet, p, "payload {n}");
+    }
+    // A claimed length above the 4-byte maximum is written in five bytes.
+    let mut out = BytesMut::new();
+    encode_with(
+        &ping(),
+        V5,
+        &Overrides {
+            remaining_length: Some(u32::MAX),
+            ..Default::default()
+        },
+        &mut out,
+    )
+    .unwrap();
+    assert_eq!(out.as_ref(), &hex("c0 ff ff ff ff 0f")[..]);
 }

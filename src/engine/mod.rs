@@ -6,6 +6,7 @@
 //! It never panics on what the peer does and always ends: every wait has a
 //! deadline and so does the whole scenario.
 
+pub mod cleanup;
 pub mod connection;
 pub mod matcher;
 pub mod probe;

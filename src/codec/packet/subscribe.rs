@@ -109,9 +109,14 @@ impl Subscribe {
                 ));
             }
             if qos == 3 {
+                // 3.1.1 calls this malformed; 5.0 §3.8.3.1 a Protocol Error.
                 return Err(r.err_at(
                     at,
-                    ErrorKind::Malformed,
+                    if v5 {
+                        ErrorKind::ProtocolError
+                    } else {
+                        ErrorKind::Malformed
+                    },
                     "subscription options",
                     r.sid(Some("MQTT-3.8.3-4"), None),
                     "requested QoS 3",
