@@ -26,6 +26,14 @@ impl Binary {
     }
 }
 
+/// `b` as a slice of `owner` (which must contain it) when given, else a copy.
+pub(crate) fn share_or_copy(owner: Option<&Bytes>, b: &[u8]) -> Binary {
+    match owner {
+        Some(o) => Binary(o.slice_ref(b)),
+        None => Binary(Bytes::copy_from_slice(b)),
+    }
+}
+
 impl From<&str> for Binary {
     fn from(s: &str) -> Self {
         Binary(Bytes::copy_from_slice(s.as_bytes()))

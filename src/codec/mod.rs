@@ -1,17 +1,21 @@
 //! The shared MQTT codec: the only place in mqttspec that knows MQTT bytes.
 //!
-//! * [`decode`] is strict and total: any byte string gives a [`Packet`] or a
-//!   [`DecodeError`] naming the offset, the field and the violated statement
-//!   (of the version being decoded). Errors are layered: `Incomplete` (wait
-//!   for bytes), `Malformed` (0x81), `ProtocolError` (0x82), `TooLarge`,
+//! * [`decode_ref`] is strict and total: any byte string gives a
+//!   [`PacketRef`] (borrowing from the bytes) or a [`DecodeError`] naming
+//!   the offset, the field and the violated statement (of the version being
+//!   decoded). Errors are layered: `Incomplete` (wait for bytes),
+//!   `Malformed` (0x81), `ProtocolError` (0x82), `TooLarge`,
 //!   `UnsupportedVersion` (a 3.1 "MQIsdp" CONNECT or an unknown level).
-//!   SHOULD-level observations become [`Note`]s, never errors.
-//!   [`decode_bytes`] slices binary fields out of a `Bytes` instead of
-//!   copying them; [`decode_with`] takes [`DecodeOptions`] (who sent it).
+//!   SHOULD-level observations become [`Note`]s, never errors. The packet is
+//!   checked completely, in one pass, before anything is built from it.
+//! * [`decode`] is [`decode_ref`] followed by `to_owned`: the same checks,
+//!   giving the owned [`Packet`] model. [`decode_bytes`] slices binary
+//!   fields out of a `Bytes` instead of copying them; the `_with` forms take
+//!   [`DecodeOptions`] (who sent it).
 //! * [`encode`] writes any model packet; [`encode_with`] applies [`Overrides`]
 //!   so scenarios can send deliberately malformed packets. The encoder writes
 //!   the model as given (a wildcard topic, QoS 3) so negative tests can.
-//! * [`stream::Framer`] cuts whole packets out of a socket buffer and enforces
+//! * [`stream::Framer`] finds whole packets in a socket buffer and enforces
 //!   the maximum packet size before buffering a body.
 //! * [`inspect`] decodes a capture of packets back to back.
 //! * [`properties`] and [`reason_code`] hold the 5.0 tables: which property
@@ -36,7 +40,7 @@ pub mod version;
 pub use binary::Binary;
 pub use error::{DecodeError, EncodeError, ErrorKind};
 pub use packet::*;
-pub use properties::Properties;
+pub use properties::{Properties, PropertiesRef};
 pub use version::ProtocolVersion;
 
 use bytes::{Bytes, BytesMut};
@@ -84,16 +88,40 @@ pub struct DecodeOptions {
 }
 
 /// Decodes exactly one whole packet (fixed header included) from `frame`,
-/// which must hold nothing after it. A CONNECT is decoded by the protocol
-/// level it carries; every other packet by `version`.
+/// which must hold nothing after it, checking every rule the decoder knows
+/// before returning. The packet borrows its strings and bytes from `frame`.
+/// A CONNECT is decoded by the protocol level it carries; every other
+/// packet by `version`. SHOULD-level [`Note`]s are dropped; see
+/// [`decode_ref_with_notes`]. [`decode`] and its variants are this
+/// followed by `to_owned`.
+#[inline]
+pub fn decode_ref<'a>(
+    frame: &'a [u8],
+    version: ProtocolVersion,
+    opts: &DecodeOptions,
+) -> Result<PacketRef<'a>, DecodeError> {
+    decode_packet(frame, version, opts, None)
+}
+
+/// [`decode_ref`], appending SHOULD-level observations to `notes`.
+pub fn decode_ref_with_notes<'a>(
+    frame: &'a [u8],
+    version: ProtocolVersion,
+    opts: &DecodeOptions,
+    notes: &mut Vec<Note>,
+) -> Result<PacketRef<'a>, DecodeError> {
+    decode_packet(frame, version, opts, Some(notes))
+}
+
+/// Like [`decode_ref`], giving the owned model.
 pub fn decode(frame: &[u8], version: ProtocolVersion) -> Result<Decoded, DecodeError> {
-    decode_impl(frame, None, version, &DecodeOptions::default())
+    decode_owned(frame, None, version, &DecodeOptions::default())
 }
 
 /// Like [`decode`], but binary fields (payloads, passwords, correlation and
 /// authentication data) are slices of `frame` instead of copies.
 pub fn decode_bytes(frame: Bytes, version: ProtocolVersion) -> Result<Decoded, DecodeError> {
-    decode_impl(&frame, Some(&frame), version, &DecodeOptions::default())
+    decode_owned(&frame, Some(&frame), version, &DecodeOptions::default())
 }
 
 /// [`decode`] with options.
@@ -102,7 +130,7 @@ pub fn decode_with(
     version: ProtocolVersion,
     opts: &DecodeOptions,
 ) -> Result<Decoded, DecodeError> {
-    decode_impl(frame, None, version, opts)
+    decode_owned(frame, None, version, opts)
 }
 
 /// [`decode_bytes`] with options.
@@ -111,7 +139,24 @@ pub fn decode_bytes_with(
     version: ProtocolVersion,
     opts: &DecodeOptions,
 ) -> Result<Decoded, DecodeError> {
-    decode_impl(&frame, Some(&frame), version, opts)
+    decode_owned(&frame, Some(&frame), version, opts)
+}
+
+/// `owner`, when given, is `frame` as a `Bytes` to slice binary fields from.
+fn decode_owned(
+    frame: &[u8],
+    owner: Option<&Bytes>,
+    version: ProtocolVersion,
+    opts: &DecodeOptions,
+) -> Result<Decoded, DecodeError> {
+    let mut notes = Vec::new();
+    let view = decode_packet(frame, version, opts, Some(&mut notes))?;
+    let mut decoded = Decoded {
+        packet: Packet::Pingreq(Empty {}),
+        notes,
+    };
+    view.fill(owner, &mut decoded.packet);
+    Ok(decoded)
 }
 
 /// The parsed fixed header of a whole frame.
@@ -131,7 +176,25 @@ pub struct FixedHeader {
 impl FixedHeader {
     /// Reads a fixed header from the front of `buf`. `Incomplete` means more
     /// bytes are needed to read it.
+    #[inline]
     pub fn parse(buf: &[u8]) -> Result<FixedHeader, DecodeError> {
+        // Most packets are short enough for a one-byte length.
+        if let [b0, b1, ..] = *buf {
+            if b1 < 0x80 {
+                return Ok(FixedHeader {
+                    type_nibble: b0 >> 4,
+                    flags: b0 & 0x0f,
+                    remaining_length: u32::from(b1),
+                    header_len: 2,
+                    non_minimal: false,
+                });
+            }
+        }
+        FixedHeader::parse_any(buf)
+    }
+
+    #[inline(never)]
+    fn parse_any(buf: &[u8]) -> Result<FixedHeader, DecodeError> {
         let Some(&b0) = buf.first() else {
             return Err(DecodeError {
                 kind: ErrorKind::Incomplete,
@@ -185,43 +248,47 @@ fn required_flags(t: PacketType) -> (u8, Option<&'static str>, Option<&'static s
     }
 }
 
-fn decode_impl(
-    frame: &[u8],
-    owner: Option<&Bytes>,
+/// The single decoder every entry point goes through.
+#[inline]
+fn decode_packet<'a>(
+    frame: &'a [u8],
     version: ProtocolVersion,
     opts: &DecodeOptions,
-) -> Result<Decoded, DecodeError> {
+    notes: Option<&mut Vec<Note>>,
+) -> Result<PacketRef<'a>, DecodeError> {
     let h = FixedHeader::parse(frame)?;
     let total = h.packet_len();
-    if frame.len() < total {
-        return Err(DecodeError {
-            kind: ErrorKind::Incomplete,
-            offset: frame.len(),
-            field: "packet",
-            statement: None,
-            message: format!(
-                "the packet needs {total} bytes, {} are present",
-                frame.len()
-            ),
-        });
+    if frame.len() != total {
+        return Err(wrong_frame_len(frame.len(), total));
     }
-    if frame.len() > total {
-        return Err(DecodeError {
-            kind: ErrorKind::Malformed,
-            offset: total,
-            field: "packet",
-            statement: None,
-            message: format!(
-                "{} byte(s) after the end of the packet",
-                frame.len() - total
-            ),
-        });
-    }
-    let mut notes = Vec::new();
-    let mut r = primitives::Reader::new(frame, owner, h.header_len, total, version, &mut notes);
+    let mut r = primitives::Reader::new(frame, h.header_len, total, version, notes);
     r.sender = opts.sender;
+    // The packets of a message flow are read inline, and in tail position
+    // so they are built where the caller wants them. Both sides send them,
+    // PUBLISH has no required flags and PUBACK's are 0, so the checks made
+    // first on the general path hold for them.
+    if !h.non_minimal {
+        match (h.type_nibble, h.flags) {
+            (3, _) => return PublishRef::read_packet(&mut r, h.flags),
+            (4, 0) => {
+                return AckRef::read(&mut r, properties::PropertyContext::Puback)
+                    .map(PacketRef::Puback)
+            }
+            _ => {}
+        }
+    }
+    decode_general(&mut r, &h)
+}
+
+/// Any packet: its type, its flags, who sent it, its body, then its length
+/// field.
+#[inline(never)]
+fn decode_general<'a>(
+    r: &mut primitives::Reader<'a, '_>,
+    h: &FixedHeader,
+) -> Result<PacketRef<'a>, DecodeError> {
     let Some(t) = PacketType::from_nibble(h.type_nibble)
-        .filter(|t| *t != PacketType::Auth || version.is_v5())
+        .filter(|t| *t != PacketType::Auth || r.version.is_v5())
     else {
         return Err(r.err_at(
             0,
@@ -243,80 +310,96 @@ fn decode_impl(
             ));
         }
     }
-    if let Some(s) = opts.sender {
-        check_direction(&r, t, s)?;
+    if let Some(s) = r.sender {
+        check_direction(r, t, s)?;
     }
-    use properties::PropertyContext as Ctx;
-    // The hot packets are filled in place: the model structs are large, and
-    // moving them through each `Result` costs more than decoding them.
-    let mut decoded = Decoded {
-        packet: match t {
-            PacketType::Publish => Packet::Publish(Publish::default()),
-            PacketType::Puback => Packet::Puback(Ack::default()),
-            PacketType::Pubrec => Packet::Pubrec(Ack::default()),
-            PacketType::Pubrel => Packet::Pubrel(Ack::default()),
-            PacketType::Pubcomp => Packet::Pubcomp(Ack::default()),
-            _ => Packet::Pingreq(Empty {}),
-        },
-        notes: Vec::new(),
-    };
-    match &mut decoded.packet {
-        Packet::Publish(p) => Publish::read_into(&mut r, h.flags, p)?,
-        Packet::Puback(a) => Ack::read_into(&mut r, Ctx::Puback, a)?,
-        Packet::Pubrec(a) => Ack::read_into(&mut r, Ctx::Pubrec, a)?,
-        Packet::Pubrel(a) => Ack::read_into(&mut r, Ctx::Pubrel, a)?,
-        Packet::Pubcomp(a) => Ack::read_into(&mut r, Ctx::Pubcomp, a)?,
-        _ => {}
-    }
-    let other = match t {
-        PacketType::Connect => {
-            let (name, level, v) = Connect::read_version(&mut r)?;
-            r.version = v;
-            Some(Packet::Connect(Connect::read_rest(&mut r, name, level)?))
-        }
-        PacketType::Connack => Some(Packet::Connack(Connack::read(&mut r)?)),
-        PacketType::Publish
-        | PacketType::Puback
-        | PacketType::Pubrec
-        | PacketType::Pubrel
-        | PacketType::Pubcomp => None,
-        PacketType::Subscribe => Some(Packet::Subscribe(Subscribe::read(&mut r)?)),
-        PacketType::Suback => Some(Packet::Suback(Suback::read(&mut r)?)),
-        PacketType::Unsubscribe => Some(Packet::Unsubscribe(Unsubscribe::read(&mut r)?)),
-        PacketType::Unsuback => Some(Packet::Unsuback(Unsuback::read(&mut r)?)),
-        PacketType::Pingreq => Some(Packet::Pingreq(Empty::read(&mut r)?)),
-        PacketType::Pingresp => Some(Packet::Pingresp(Empty::read(&mut r)?)),
-        PacketType::Disconnect => Some(Packet::Disconnect(Disconnect::read(&mut r)?)),
-        PacketType::Auth => Some(Packet::Auth(Auth::read(&mut r)?)),
-    };
-    if let Some(p) = other {
-        decoded.packet = p;
-    }
-    // A CONNECT's own level decides which rule applies to its length field.
+    let packet = decode_body(r, t, h.flags)?;
     if h.non_minimal {
-        if r.version.is_v5() {
-            return Err(r.err_at(
-                1,
-                ErrorKind::Malformed,
-                "remaining length",
-                Some("MQTT-1.5.5-1"),
-                format!(
-                    "Remaining Length {} is encoded in {} bytes instead of {}",
-                    h.remaining_length,
-                    h.header_len - 1,
-                    primitives::vbi_len(h.remaining_length)
-                ),
-            ));
-        }
-        r.note(
-            1,
-            "remaining length",
-            None,
-            "non-minimal Remaining Length encoding",
-        );
+        non_minimal_length(r, h)?;
     }
-    decoded.notes = notes;
-    Ok(decoded)
+    Ok(packet)
+}
+
+/// A Remaining Length in more bytes than needed, once the body is known to
+/// be good: an error in 5.0, a note in 3.1.1. A CONNECT's own level decides
+/// which rule applies.
+fn non_minimal_length(
+    r: &mut primitives::Reader<'_, '_>,
+    h: &FixedHeader,
+) -> Result<(), DecodeError> {
+    if r.version.is_v5() {
+        return Err(r.err_at(
+            1,
+            ErrorKind::Malformed,
+            "remaining length",
+            Some("MQTT-1.5.5-1"),
+            format!(
+                "Remaining Length {} is encoded in {} bytes instead of {}",
+                h.remaining_length,
+                h.header_len - 1,
+                primitives::vbi_len(h.remaining_length)
+            ),
+        ));
+    }
+    r.note(
+        1,
+        "remaining length",
+        None,
+        "non-minimal Remaining Length encoding",
+    );
+    Ok(())
+}
+
+/// The body of a packet of type `t`.
+fn decode_body<'a>(
+    r: &mut primitives::Reader<'a, '_>,
+    t: PacketType,
+    flags: u8,
+) -> Result<PacketRef<'a>, DecodeError> {
+    use properties::PropertyContext as Ctx;
+    Ok(match t {
+        PacketType::Connect => {
+            let (name, level, v) = ConnectRef::read_version(r)?;
+            r.version = v;
+            PacketRef::Connect(Box::new(ConnectRef::read_rest(r, name, level)?))
+        }
+        PacketType::Connack => PacketRef::Connack(ConnackRef::read(r)?),
+        PacketType::Publish => PublishRef::read_packet(r, flags)?,
+        PacketType::Puback => PacketRef::Puback(AckRef::read(r, Ctx::Puback)?),
+        PacketType::Pubrec => PacketRef::Pubrec(AckRef::read(r, Ctx::Pubrec)?),
+        PacketType::Pubrel => PacketRef::Pubrel(AckRef::read(r, Ctx::Pubrel)?),
+        PacketType::Pubcomp => PacketRef::Pubcomp(AckRef::read(r, Ctx::Pubcomp)?),
+        PacketType::Subscribe => PacketRef::Subscribe(SubscribeRef::read(r)?),
+        PacketType::Suback => PacketRef::Suback(SubackRef::read(r)?),
+        PacketType::Unsubscribe => PacketRef::Unsubscribe(UnsubscribeRef::read(r)?),
+        PacketType::Unsuback => PacketRef::Unsuback(UnsubackRef::read(r)?),
+        PacketType::Pingreq => PacketRef::Pingreq(Empty::read(r)?),
+        PacketType::Pingresp => PacketRef::Pingresp(Empty::read(r)?),
+        PacketType::Disconnect => PacketRef::Disconnect(DisconnectRef::read(r)?),
+        PacketType::Auth => PacketRef::Auth(AuthRef::read(r)?),
+    })
+}
+
+/// The frame is not exactly one packet long.
+#[cold]
+fn wrong_frame_len(have: usize, total: usize) -> DecodeError {
+    if have < total {
+        DecodeError {
+            kind: ErrorKind::Incomplete,
+            offset: have,
+            field: "packet",
+            statement: None,
+            message: format!("the packet needs {total} bytes, {have} are present"),
+        }
+    } else {
+        DecodeError {
+            kind: ErrorKind::Malformed,
+            offset: total,
+            field: "packet",
+            statement: None,
+            message: format!("{} byte(s) after the end of the packet", have - total),
+        }
+    }
 }
 
 /// Rejects a packet type its sender never sends.

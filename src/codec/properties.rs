@@ -71,8 +71,10 @@ impl Properties {
 }
 
 use crate::codec::error::{DecodeError, EncodeError, ErrorKind};
-use crate::codec::primitives::{put_bin, put_str, put_vbi, vbi_len, Reader};
-use bytes::{BufMut, BytesMut};
+use crate::codec::primitives::{
+    parse_vbi, put_bin, put_str, put_vbi, vbi_len, Cursor, Reader, VbiParse,
+};
+use bytes::{BufMut, Bytes, BytesMut};
 
 /// Where a property block sits: the packet type, or the Will Properties of a
 /// CONNECT. Used to tell which properties may appear (5.0 §2.2.2.2).
@@ -628,31 +630,44 @@ impl Properties {
         out.put_slice(extra);
         Ok(())
     }
+}
 
+/// A property block as it sits in the packet, checked completely when it
+/// was read: every property known and allowed where it is, none repeated
+/// unless it may be, every value well-formed and within its range. Values
+/// are read from the wire bytes on demand.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PropertiesRef<'a> {
+    /// The block without its Property Length. One slice keeps every packet
+    /// view small enough to move without a call to `memcpy`.
+    raw: &'a [u8],
+}
+
+impl<'a> PropertiesRef<'a> {
     /// Reads a Property Length and the block it covers, checking that each
     /// property is known, allowed in `ctx`, well-typed, not repeated unless
     /// repeatable, and within its value range.
-    pub(crate) fn read_block(
-        r: &mut Reader<'_, '_>,
+    #[inline]
+    pub(crate) fn read(
+        r: &mut Reader<'a, '_>,
         ctx: PropertyContext,
-    ) -> Result<Properties, DecodeError> {
-        let mut p = Properties::default();
-        Properties::read_block_into(r, ctx, &mut p)?;
-        Ok(p)
+    ) -> Result<PropertiesRef<'a>, DecodeError> {
+        // Most blocks are empty: a one-byte Property Length of 0.
+        if r.peek_rest().first() == Some(&0) {
+            r.take(1, "property length")?;
+            return Ok(PropertiesRef::default());
+        }
+        PropertiesRef::read_block(r, ctx)
     }
 
-    /// [`Properties::read_block`] into an empty `p`, which spares moving the
-    /// (large) struct on the hot path.
-    pub(crate) fn read_block_into(
-        r: &mut Reader<'_, '_>,
+    #[inline(never)]
+    fn read_block(
+        r: &mut Reader<'a, '_>,
         ctx: PropertyContext,
-        p: &mut Properties,
-    ) -> Result<(), DecodeError> {
+    ) -> Result<PropertiesRef<'a>, DecodeError> {
         let len = r.vbi("property length")? as usize;
         let mut b = r.sub(len, "property length")?;
-        if len == 0 {
-            return Ok(());
-        }
+        let raw = b.peek_rest();
         let mut seen: u64 = 0;
         while !b.is_empty() {
             let at = b.pos();
@@ -694,38 +709,107 @@ impl Properties {
                 ));
             }
             seen |= bit;
-            read_value(&mut b, info, p)?;
+            check_value(&mut b, info)?;
         }
-        Ok(())
+        Ok(PropertiesRef { raw })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// The block's bytes, without the Property Length.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// Whether property `id` is present.
+    pub fn contains(&self, id: u8) -> bool {
+        self.get(id).is_some()
+    }
+
+    /// The first value of property `id`.
+    pub fn get(&self, id: u8) -> Option<PropertyValue<'a>> {
+        if self.raw.is_empty() {
+            return None;
+        }
+        self.iter().find(|(i, _)| *i == id).map(|(_, v)| v)
+    }
+
+    /// Every property in wire order.
+    pub fn iter(&self) -> PropertyIter<'a> {
+        PropertyIter { rest: self.raw }
+    }
+
+    /// The owned model of the block (binary values copied).
+    pub fn to_owned(&self) -> Properties {
+        self.to_owned_in(None)
+    }
+
+    /// The owned model; binary values are slices of `owner` when given,
+    /// which must be the frame this block was read from.
+    pub(crate) fn to_owned_in(&self, owner: Option<&Bytes>) -> Properties {
+        let mut p = Properties::default();
+        self.fill(owner, &mut p);
+        p
+    }
+
+    /// Sets the fields of `p`, which must be empty, in place.
+    pub(crate) fn fill(&self, owner: Option<&Bytes>, p: &mut Properties) {
+        for (id, v) in self.iter() {
+            p.set(id, v, owner);
+        }
     }
 }
 
-fn read_value(
-    b: &mut Reader<'_, '_>,
-    info: &PropertyInfo,
-    p: &mut Properties,
-) -> Result<(), DecodeError> {
+impl<'a> IntoIterator for &PropertiesRef<'a> {
+    type Item = (u8, PropertyValue<'a>);
+    type IntoIter = PropertyIter<'a>;
+    fn into_iter(self) -> PropertyIter<'a> {
+        self.iter()
+    }
+}
+
+/// Reads one value and checks its range. A value outside its allowed range
+/// is a Protocol Error in 5.0.
+fn check_value(b: &mut Reader<'_, '_>, info: &PropertyInfo) -> Result<(), DecodeError> {
     let field = info.name;
     let vpos = b.pos();
-    // A value outside its allowed range is a Protocol Error in 5.0.
     let range_err = |b: &Reader<'_, '_>, what: String, statement: Option<&'static str>| {
         b.err_at(vpos, ErrorKind::ProtocolError, field, statement, what)
     };
-    let bool_byte = |b: &mut Reader<'_, '_>| -> Result<u8, DecodeError> {
-        let v = b.u8(field)?;
-        if v > 1 {
-            return Err(range_err(
-                b,
-                format!("{field} is {v}; only 0 or 1 are allowed"),
-                None,
-            ));
-        }
-        Ok(v)
+    let zero = |b: &Reader<'_, '_>, what: &str, statement: Option<&'static str>| {
+        Err(range_err(b, format!("{what} 0"), statement))
     };
     match info.id {
-        id::PAYLOAD_FORMAT_INDICATOR => p.payload_format_indicator = Some(bool_byte(b)?),
-        id::MESSAGE_EXPIRY_INTERVAL => p.message_expiry_interval = Some(b.u32(field)?),
-        id::CONTENT_TYPE => p.content_type = Some(b.string(field)?),
+        id::PAYLOAD_FORMAT_INDICATOR
+        | id::REQUEST_PROBLEM_INFORMATION
+        | id::REQUEST_RESPONSE_INFORMATION
+        | id::MAXIMUM_QOS
+        | id::RETAIN_AVAILABLE
+        | id::WILDCARD_SUBSCRIPTION_AVAILABLE
+        | id::SUBSCRIPTION_IDENTIFIER_AVAILABLE
+        | id::SHARED_SUBSCRIPTION_AVAILABLE => {
+            let v = b.u8(field)?;
+            if v > 1 {
+                return Err(range_err(
+                    b,
+                    format!("{field} is {v}; only 0 or 1 are allowed"),
+                    None,
+                ));
+            }
+        }
+        id::MESSAGE_EXPIRY_INTERVAL | id::SESSION_EXPIRY_INTERVAL | id::WILL_DELAY_INTERVAL => {
+            b.u32(field)?;
+        }
+        id::CONTENT_TYPE
+        | id::ASSIGNED_CLIENT_IDENTIFIER
+        | id::AUTHENTICATION_METHOD
+        | id::RESPONSE_INFORMATION
+        | id::SERVER_REFERENCE
+        | id::REASON_STRING => {
+            b.str(field)?;
+        }
         id::RESPONSE_TOPIC => {
             let s = b.str(field)?;
             // The Response Topic is a Topic Name [MQTT-3.3.2-14].
@@ -736,63 +820,37 @@ fn read_value(
                     Some("MQTT-3.3.2-14"),
                 ));
             }
-            p.response_topic = Some(s.to_owned());
         }
-        id::CORRELATION_DATA => p.correlation_data = Some(b.binary(field)?.into()),
+        id::CORRELATION_DATA | id::AUTHENTICATION_DATA => {
+            b.binary(field)?;
+        }
         id::SUBSCRIPTION_IDENTIFIER => {
-            let v = b.vbi(field)?;
-            if v == 0 {
-                return Err(range_err(b, "Subscription Identifier 0".into(), None));
+            if b.vbi(field)? == 0 {
+                return zero(b, "Subscription Identifier", None);
             }
-            p.subscription_identifiers.push(v);
         }
-        id::SESSION_EXPIRY_INTERVAL => p.session_expiry_interval = Some(b.u32(field)?),
-        id::ASSIGNED_CLIENT_IDENTIFIER => p.assigned_client_identifier = Some(b.string(field)?),
-        id::SERVER_KEEP_ALIVE => p.server_keep_alive = Some(b.u16(field)?),
-        id::AUTHENTICATION_METHOD => p.authentication_method = Some(b.string(field)?),
-        id::AUTHENTICATION_DATA => p.authentication_data = Some(b.binary(field)?.into()),
-        id::REQUEST_PROBLEM_INFORMATION => p.request_problem_information = Some(bool_byte(b)?),
-        id::WILL_DELAY_INTERVAL => p.will_delay_interval = Some(b.u32(field)?),
-        id::REQUEST_RESPONSE_INFORMATION => p.request_response_information = Some(bool_byte(b)?),
-        id::RESPONSE_INFORMATION => p.response_information = Some(b.string(field)?),
-        id::SERVER_REFERENCE => p.server_reference = Some(b.string(field)?),
-        id::REASON_STRING => p.reason_string = Some(b.string(field)?),
+        id::SERVER_KEEP_ALIVE | id::TOPIC_ALIAS_MAXIMUM => {
+            b.u16(field)?;
+        }
         id::RECEIVE_MAXIMUM => {
-            let v = b.u16(field)?;
-            if v == 0 {
-                return Err(range_err(b, "Receive Maximum 0".into(), None));
+            if b.u16(field)? == 0 {
+                return zero(b, "Receive Maximum", None);
             }
-            p.receive_maximum = Some(v);
         }
-        id::TOPIC_ALIAS_MAXIMUM => p.topic_alias_maximum = Some(b.u16(field)?),
         id::TOPIC_ALIAS => {
-            let v = b.u16(field)?;
-            if v == 0 {
-                return Err(range_err(b, "Topic Alias 0".into(), Some("MQTT-3.3.2-8")));
+            if b.u16(field)? == 0 {
+                return zero(b, "Topic Alias", Some("MQTT-3.3.2-8"));
             }
-            p.topic_alias = Some(v);
         }
-        id::MAXIMUM_QOS => p.maximum_qos = Some(bool_byte(b)?),
-        id::RETAIN_AVAILABLE => p.retain_available = Some(bool_byte(b)?),
         id::USER_PROPERTY => {
-            let k = b.string("user property key")?;
-            let v = b.string("user property value")?;
-            p.user_properties.push((k, v));
+            b.str("user property key")?;
+            b.str("user property value")?;
         }
         id::MAXIMUM_PACKET_SIZE => {
-            let v = b.u32(field)?;
-            if v == 0 {
-                return Err(range_err(b, "Maximum Packet Size 0".into(), None));
+            if b.u32(field)? == 0 {
+                return zero(b, "Maximum Packet Size", None);
             }
-            p.maximum_packet_size = Some(v);
         }
-        id::WILDCARD_SUBSCRIPTION_AVAILABLE => {
-            p.wildcard_subscription_available = Some(bool_byte(b)?)
-        }
-        id::SUBSCRIPTION_IDENTIFIER_AVAILABLE => {
-            p.subscription_identifier_available = Some(bool_byte(b)?)
-        }
-        id::SHARED_SUBSCRIPTION_AVAILABLE => p.shared_subscription_available = Some(bool_byte(b)?),
         other => {
             return Err(b.err_at(
                 vpos,
@@ -804,4 +862,106 @@ fn read_value(
         }
     }
     Ok(())
+}
+
+/// The properties of a checked block, in wire order. It only walks the
+/// structure (identifier, then a value of the table's type): the checks
+/// were made when the block was read.
+#[derive(Debug, Clone)]
+pub struct PropertyIter<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for PropertyIter<'a> {
+    type Item = (u8, PropertyValue<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        // Every known identifier is below 0x80, so its minimal Variable
+        // Byte Integer (required in 5.0) is one byte.
+        let (&id, rest) = self.rest.split_first()?;
+        let info = property_info(id)?;
+        let mut cur = Cursor(rest);
+        let value = match info.ty {
+            PropertyType::Byte => PropertyValue::Byte(cur.u8()?),
+            PropertyType::TwoByteInteger => PropertyValue::U16(cur.u16()?),
+            PropertyType::FourByteInteger => {
+                let b = cur.take(4)?;
+                PropertyValue::U32(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+            }
+            PropertyType::VariableByteInteger => match parse_vbi(cur.0) {
+                VbiParse::Value { value, len } => {
+                    cur.take(len)?;
+                    PropertyValue::Vbi(value)
+                }
+                _ => return self.stop(),
+            },
+            PropertyType::Utf8String => PropertyValue::Str(cur.str()?),
+            PropertyType::BinaryData => PropertyValue::Bin(cur.bin()?),
+            PropertyType::Utf8StringPair => PropertyValue::Pair(cur.str()?, cur.str()?),
+        };
+        self.rest = cur.0;
+        Some((id, value))
+    }
+}
+
+impl PropertyIter<'_> {
+    fn stop<T>(&mut self) -> Option<T> {
+        self.rest = &[];
+        None
+    }
+}
+
+impl Properties {
+    /// Sets the field of property `id` (appends, for the lists). Binary
+    /// values are slices of `owner` when given, copies otherwise.
+    fn set(&mut self, id: u8, v: PropertyValue<'_>, owner: Option<&Bytes>) {
+        use PropertyValue as V;
+        let bin = |b: &[u8]| crate::codec::binary::share_or_copy(owner, b);
+        let p = self;
+        match (id, v) {
+            (id::PAYLOAD_FORMAT_INDICATOR, V::Byte(x)) => p.payload_format_indicator = Some(x),
+            (id::MESSAGE_EXPIRY_INTERVAL, V::U32(x)) => p.message_expiry_interval = Some(x),
+            (id::CONTENT_TYPE, V::Str(s)) => p.content_type = Some(s.to_owned()),
+            (id::RESPONSE_TOPIC, V::Str(s)) => p.response_topic = Some(s.to_owned()),
+            (id::CORRELATION_DATA, V::Bin(b)) => p.correlation_data = Some(bin(b)),
+            (id::SUBSCRIPTION_IDENTIFIER, V::Vbi(x)) => p.subscription_identifiers.push(x),
+            (id::SESSION_EXPIRY_INTERVAL, V::U32(x)) => p.session_expiry_interval = Some(x),
+            (id::ASSIGNED_CLIENT_IDENTIFIER, V::Str(s)) => {
+                p.assigned_client_identifier = Some(s.to_owned())
+            }
+            (id::SERVER_KEEP_ALIVE, V::U16(x)) => p.server_keep_alive = Some(x),
+            (id::AUTHENTICATION_METHOD, V::Str(s)) => p.authentication_method = Some(s.to_owned()),
+            (id::AUTHENTICATION_DATA, V::Bin(b)) => p.authentication_data = Some(bin(b)),
+            (id::REQUEST_PROBLEM_INFORMATION, V::Byte(x)) => {
+                p.request_problem_information = Some(x)
+            }
+            (id::WILL_DELAY_INTERVAL, V::U32(x)) => p.will_delay_interval = Some(x),
+            (id::REQUEST_RESPONSE_INFORMATION, V::Byte(x)) => {
+                p.request_response_information = Some(x)
+            }
+            (id::RESPONSE_INFORMATION, V::Str(s)) => p.response_information = Some(s.to_owned()),
+            (id::SERVER_REFERENCE, V::Str(s)) => p.server_reference = Some(s.to_owned()),
+            (id::REASON_STRING, V::Str(s)) => p.reason_string = Some(s.to_owned()),
+            (id::RECEIVE_MAXIMUM, V::U16(x)) => p.receive_maximum = Some(x),
+            (id::TOPIC_ALIAS_MAXIMUM, V::U16(x)) => p.topic_alias_maximum = Some(x),
+            (id::TOPIC_ALIAS, V::U16(x)) => p.topic_alias = Some(x),
+            (id::MAXIMUM_QOS, V::Byte(x)) => p.maximum_qos = Some(x),
+            (id::RETAIN_AVAILABLE, V::Byte(x)) => p.retain_available = Some(x),
+            (id::USER_PROPERTY, V::Pair(k, v)) => {
+                p.user_properties.push((k.to_owned(), v.to_owned()))
+            }
+            (id::MAXIMUM_PACKET_SIZE, V::U32(x)) => p.maximum_packet_size = Some(x),
+            (id::WILDCARD_SUBSCRIPTION_AVAILABLE, V::Byte(x)) => {
+                p.wildcard_subscription_available = Some(x)
+            }
+            (id::SUBSCRIPTION_IDENTIFIER_AVAILABLE, V::Byte(x)) => {
+                p.subscription_identifier_available = Some(x)
+            }
+            (id::SHARED_SUBSCRIPTION_AVAILABLE, V::Byte(x)) => {
+                p.shared_subscription_available = Some(x)
+            }
+            // The table gives each identifier exactly one type.
+            _ => {}
+        }
+    }
 }

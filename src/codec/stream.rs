@@ -8,7 +8,7 @@ use bytes::{Bytes, BytesMut};
 /// buffered, so a peer claiming 256 MB never makes us allocate it.
 ///
 /// The framer only reads the fixed header; the packet itself is checked by
-/// [`crate::codec::decode`].
+/// [`crate::codec::decode_ref`] (or [`crate::codec::decode`]).
 #[derive(Debug, Clone)]
 pub struct Framer {
     pub max_packet_size: usize,
@@ -26,6 +26,17 @@ impl Framer {
     /// Never reserves space on the strength of a length claim: the buffer
     /// only grows as bytes actually arrive.
     pub fn next_frame(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>, DecodeError> {
+        Ok(self.next_frame_len(buf)?.map(|n| buf.split_to(n).freeze()))
+    }
+
+    /// The borrowed form of [`Framer::next_frame`]: `Ok(Some(n))` when
+    /// `buf[..n]` is one whole packet, which is left in place.
+    #[inline]
+    pub fn next_frame_len(&self, buf: &[u8]) -> Result<Option<usize>, DecodeError> {
+        // No fixed header fits in fewer than two bytes.
+        if buf.len() < 2 {
+            return Ok(None);
+        }
         let h = match FixedHeader::parse(buf) {
             Ok(h) => h,
             Err(e) if e.kind == ErrorKind::Incomplete => return Ok(None),
@@ -33,21 +44,20 @@ impl Framer {
         };
         let total = h.packet_len();
         if total > self.max_packet_size {
-            return Err(DecodeError {
-                kind: ErrorKind::TooLarge,
-                offset: 1,
-                field: "remaining length",
-                statement: None,
-                message: format!(
-                    "a {total}-byte packet exceeds the maximum packet size of {}",
-                    self.max_packet_size
-                ),
-            });
+            return Err(too_large(total, self.max_packet_size));
         }
-        if buf.len() < total {
-            return Ok(None);
-        }
-        Ok(Some(buf.split_to(total).freeze()))
+        Ok((buf.len() >= total).then_some(total))
+    }
+}
+
+#[cold]
+fn too_large(total: usize, max: usize) -> DecodeError {
+    DecodeError {
+        kind: ErrorKind::TooLarge,
+        offset: 1,
+        field: "remaining length",
+        statement: None,
+        message: format!("a {total}-byte packet exceeds the maximum packet size of {max}"),
     }
 }
 
@@ -71,6 +81,22 @@ mod tests {
         );
         assert!(buf.is_empty());
         assert_eq!(f.next_frame(&mut buf).unwrap(), None);
+    }
+
+    #[test]
+    fn frame_len_leaves_the_buffer_alone() {
+        let f = Framer::new(1024);
+        let buf = [0xc0, 0x00, 0x40, 0x02, 0x00, 0x01];
+        assert_eq!(f.next_frame_len(&buf), Ok(Some(2)));
+        assert_eq!(f.next_frame_len(&buf[2..]), Ok(Some(4)));
+        assert_eq!(f.next_frame_len(&buf[2..5]), Ok(None));
+        assert_eq!(f.next_frame_len(&buf[..1]), Ok(None));
+        assert_eq!(f.next_frame_len(&[]), Ok(None));
+        let huge = [0x30, 0xff, 0xff, 0xff, 0x7f];
+        assert_eq!(
+            f.next_frame_len(&huge).unwrap_err().kind,
+            ErrorKind::TooLarge
+        );
     }
 
     #[test]

@@ -17,18 +17,30 @@ fn hex(s: &str) -> Vec<u8> {
 }
 
 /// Decodes `bytes` whole, then again through the framer split at every
-/// offset, and checks both give the same result.
+/// offset, and checks both give the same result; so do the borrowed decoder
+/// and the borrowed framing.
 pub(crate) fn decode_all_ways(bytes: &[u8], v: ProtocolVersion) -> Result<Decoded, DecodeError> {
     let whole = decode(bytes, v);
     let zero_copy = decode_bytes(bytes::Bytes::copy_from_slice(bytes), v);
     assert_eq!(whole, zero_copy, "decode_bytes disagrees with decode");
+    let opts = DecodeOptions::default();
+    let mut notes = Vec::new();
+    let borrowed = decode_ref_with_notes(bytes, v, &opts, &mut notes).map(|p| Decoded {
+        packet: p.to_owned(),
+        notes,
+    });
+    assert_eq!(whole, borrowed, "decode_ref disagrees with decode");
+    assert_eq!(
+        decode_ref(bytes, v, &opts).map(|p| p.to_owned()),
+        whole.clone().map(|d| d.packet)
+    );
     for split in 0..=bytes.len() {
         let mut f = Framer::new(usize::MAX);
         let mut buf = BytesMut::from(&bytes[..split]);
-        let mut frame = f.next_frame(&mut buf);
+        let mut frame = framed(&mut f, &mut buf);
         buf.extend_from_slice(&bytes[split..]);
         if let Ok(None) = frame {
-            frame = f.next_frame(&mut buf);
+            frame = framed(&mut f, &mut buf);
         }
         match frame {
             Ok(Some(fr)) if !buf.is_empty() => {
@@ -59,6 +71,22 @@ pub(crate) fn decode_all_ways(bytes: &[u8], v: ProtocolVersion) -> Result<Decode
         }
     }
     whole
+}
+
+/// [`Framer::next_frame`], checked against [`Framer::next_frame_len`] on
+/// the same bytes.
+fn framed(f: &mut Framer, buf: &mut BytesMut) -> Result<Option<bytes::Bytes>, DecodeError> {
+    let len = f.next_frame_len(buf);
+    let frame = f.next_frame(buf);
+    assert_eq!(
+        len,
+        frame
+            .as_ref()
+            .map(|o| o.as_ref().map(|b| b.len()))
+            .map_err(Clone::clone),
+        "next_frame_len disagrees with next_frame"
+    );
+    frame
 }
 
 fn round_trip(p: Packet, v: ProtocolVersion) {
@@ -652,6 +680,116 @@ fn malformed_packets_give_the_exact_error() {
 }
 
 #[test]
+fn the_borrowed_decoder_gives_the_same_errors() {
+    for &(h, v, sender, ..) in MALFORMED {
+        let bytes = hex(h);
+        let opts = DecodeOptions { sender };
+        assert_eq!(
+            decode_ref(&bytes, v, &opts).map(|p| p.to_owned()),
+            decode_with(&bytes, v, &opts).map(|d| d.packet),
+            "{h}"
+        );
+    }
+}
+
+#[test]
+fn borrowed_views_read_what_the_model_holds() {
+    for v in [V3_1_1, V5] {
+        for p in samples(v) {
+            let bytes = enc(&p, v);
+            let r = decode_ref(&bytes, v, &DecodeOptions::default()).unwrap();
+            assert_eq!(r.packet_type(), p.packet_type());
+            match (&r, &p) {
+                (PacketRef::Publish(r), Packet::Publish(p)) => {
+                    assert_eq!(
+                        (r.topic, r.payload),
+                        (p.topic.as_str(), p.payload.as_slice())
+                    );
+                    assert_eq!(
+                        (r.qos, r.dup, r.retain, r.packet_id),
+                        (p.qos, p.dup, p.retain, p.packet_id)
+                    );
+                    same_properties(&r.properties, &p.properties);
+                }
+                (PacketRef::Subscribe(r), Packet::Subscribe(p)) => {
+                    let filters: Vec<_> = r.filters().map(|s| s.to_owned()).collect();
+                    assert_eq!(filters, p.filters);
+                    same_properties(&r.properties, &p.properties);
+                }
+                (PacketRef::Unsubscribe(r), Packet::Unsubscribe(p)) => {
+                    assert!(r.filters().eq(p.filters.iter().map(String::as_str)));
+                }
+                (PacketRef::Suback(r), Packet::Suback(p)) => {
+                    assert_eq!(r.reason_codes, p.reason_codes.as_slice());
+                }
+                (PacketRef::Connect(r), Packet::Connect(p)) => {
+                    assert_eq!(r.client_id, p.client_id);
+                    assert_eq!(r.password, p.password.as_ref().map(Binary::as_slice));
+                    same_properties(&r.properties, &p.properties);
+                    if let (Some(rw), Some(pw)) = (&r.will, &p.will) {
+                        assert_eq!(
+                            (rw.topic, rw.payload),
+                            (pw.topic.as_str(), pw.payload.as_slice())
+                        );
+                        same_properties(&rw.properties, &pw.properties);
+                    } else {
+                        assert_eq!(r.will.is_some(), p.will.is_some());
+                    }
+                }
+                (PacketRef::Connack(r), Packet::Connack(p)) => {
+                    same_properties(&r.properties, &p.properties);
+                }
+                _ => {}
+            }
+            assert_eq!(r.to_owned(), p);
+        }
+    }
+}
+
+/// The borrowed block lists what the model holds, in the encoder's order,
+/// and finds each property by identifier.
+fn same_properties(r: &PropertiesRef<'_>, p: &Properties) {
+    let mut want = Vec::new();
+    p.for_each(|id, v| want.push(format!("{id}: {v:?}")));
+    let got: Vec<_> = r.iter().map(|(id, v)| format!("{id}: {v:?}")).collect();
+    assert_eq!(got, want);
+    assert_eq!(r.is_empty(), p.is_empty());
+    for info in properties::PROPERTY_TABLE {
+        let mut first = None;
+        p.for_each(|id, v| {
+            if id == info.id && first.is_none() {
+                first = Some(format!("{v:?}"));
+            }
+        });
+        assert_eq!(
+            r.get(info.id).map(|v| format!("{v:?}")),
+            first,
+            "{}",
+            info.name
+        );
+        assert_eq!(r.contains(info.id), first.is_some());
+    }
+    assert_eq!(&r.to_owned(), p);
+}
+
+#[test]
+fn decode_bytes_shares_the_frame() {
+    let p = Packet::Publish(Publish {
+        topic: "t".into(),
+        payload: Binary::from(vec![7; 64]),
+        ..Default::default()
+    });
+    let frame = bytes::Bytes::from(enc(&p, V3_1_1));
+    let d = decode_bytes(frame.clone(), V3_1_1).unwrap();
+    let Packet::Publish(got) = d.packet else {
+        panic!("not a PUBLISH");
+    };
+    let range = frame.as_ptr_range();
+    assert!(range.contains(&got.payload.as_slice().as_ptr()));
+    assert_eq!(got.payload.as_slice(), &frame[frame.len() - 64..]);
+}
+
+#[test]
 fn should_level_observations_are_notes() {
     // U+0001 and U+FFFF in a topic: decoded, with one note each.
     let d = decode_all_ways(&hex("30 08 00 06 61 01 62 efbfbf"), V3_1_1).unwrap();
@@ -1122,6 +1260,12 @@ fn timing() {
         let zero = best(|| {
             let _ = black_box(decode_bytes(black_box(frozen.clone()), v));
         });
+        let opts = DecodeOptions {
+            sender: Some(Sender::Client),
+        };
+        let borrowed = best(|| {
+            let _ = black_box(decode_ref(black_box(&bytes), v, &opts));
+        });
         let mut out = BytesMut::with_capacity(256);
         let e = best(|| {
             out.clear();
@@ -1135,8 +1279,9 @@ fn timing() {
             black_box(bytes::Bytes::copy_from_slice(black_box(&bytes[32..])));
         });
         println!(
-            "{v}: {}-byte QoS 1 PUBLISH: decode {slice:.1} ns, decode_bytes {zero:.1} ns, \
-             encode {e:.1} ns (String + payload copy alone: {floor:.1} ns)",
+            "{v}: {}-byte QoS 1 PUBLISH: decode_ref {borrowed:.1} ns, decode {slice:.1} ns, \
+             decode_bytes {zero:.1} ns, encode {e:.1} ns \
+             (String + payload copy alone: {floor:.1} ns)",
             bytes.len(),
         );
     }

@@ -13,21 +13,28 @@ pub struct Ack {
 
 use crate::codec::error::{DecodeError, EncodeError, ErrorKind};
 use crate::codec::primitives::Reader;
-use crate::codec::properties::PropertyContext;
+use crate::codec::properties::{PropertiesRef, PropertyContext};
 use crate::codec::{Overrides, ProtocolVersion};
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
-impl Ack {
-    /// Decodes the body of PUBACK/PUBREC/PUBREL/PUBCOMP (`ctx` says which)
-    /// into `ack`, which must be `Ack::default()`.
+/// PUBACK, PUBREC, PUBREL or PUBCOMP as it sits in the frame.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AckRef<'a> {
+    pub packet_id: u16,
+    pub reason_code: u8,
+    pub properties: PropertiesRef<'a>,
+}
+
+impl<'a> AckRef<'a> {
+    /// Decodes the body of PUBACK/PUBREC/PUBREL/PUBCOMP (`ctx` says which).
     /// In 5.0 the Reason Code and Property Length may be left off: a
     /// remaining length of 2 means Success with no properties, 3 means a
     /// reason code with no properties.
-    pub(crate) fn read_into(
-        r: &mut Reader<'_, '_>,
+    #[inline]
+    pub(crate) fn read(
+        r: &mut Reader<'a, '_>,
         ctx: PropertyContext,
-        ack: &mut Ack,
-    ) -> Result<(), DecodeError> {
+    ) -> Result<AckRef<'a>, DecodeError> {
         let at = r.pos();
         let packet_id = r.u16("packet identifier")?;
         if packet_id == 0 {
@@ -44,7 +51,10 @@ impl Ack {
                 "packet identifier 0 cannot acknowledge any PUBLISH",
             ));
         }
-        ack.packet_id = packet_id;
+        let mut ack = AckRef {
+            packet_id,
+            ..Default::default()
+        };
         if r.version.is_v5() {
             if !r.is_empty() {
                 let rc_at = r.pos();
@@ -52,12 +62,33 @@ impl Ack {
                 crate::codec::reason_code::check(r, rc_at, ctx, ack.reason_code)?;
             }
             if !r.is_empty() {
-                crate::codec::Properties::read_block_into(r, ctx, &mut ack.properties)?;
+                ack.properties = PropertiesRef::read(r, ctx)?;
             }
         }
-        r.finish("packet", None)
+        r.finish("packet", None)?;
+        Ok(ack)
     }
 
+    /// The owned model.
+    pub fn to_owned(&self) -> Ack {
+        self.to_owned_in(None)
+    }
+
+    pub(crate) fn to_owned_in(&self, owner: Option<&Bytes>) -> Ack {
+        let mut a = Ack::default();
+        self.fill(owner, &mut a);
+        a
+    }
+
+    /// Sets the fields of `a`, which must be `Ack::default()`, in place.
+    pub(crate) fn fill(&self, owner: Option<&Bytes>, a: &mut Ack) {
+        a.packet_id = self.packet_id;
+        a.reason_code = self.reason_code;
+        self.properties.fill(owner, &mut a.properties);
+    }
+}
+
+impl Ack {
     pub(crate) fn write(
         &self,
         v: ProtocolVersion,

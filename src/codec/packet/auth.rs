@@ -11,14 +11,21 @@ pub struct Auth {
 
 use crate::codec::error::{DecodeError, EncodeError};
 use crate::codec::primitives::Reader;
-use crate::codec::properties::PropertyContext;
+use crate::codec::properties::{PropertiesRef, PropertyContext};
 use crate::codec::Overrides;
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
-impl Auth {
+/// An AUTH as it sits in the frame.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuthRef<'a> {
+    pub reason_code: u8,
+    pub properties: PropertiesRef<'a>,
+}
+
+impl<'a> AuthRef<'a> {
     /// A remaining length of 0 means Success with no properties.
-    pub(crate) fn read(r: &mut Reader<'_, '_>) -> Result<Auth, DecodeError> {
-        let mut a = Auth::default();
+    pub(crate) fn read(r: &mut Reader<'a, '_>) -> Result<AuthRef<'a>, DecodeError> {
+        let mut a = AuthRef::default();
         if !r.is_empty() {
             let at = r.pos();
             a.reason_code = r.u8("reason code")?;
@@ -33,13 +40,27 @@ impl Auth {
                     "AUTH has a reason code but no Property Length",
                 );
             } else {
-                a.properties = crate::codec::Properties::read_block(r, PropertyContext::Auth)?;
+                a.properties = PropertiesRef::read(r, PropertyContext::Auth)?;
             }
         }
         r.finish("packet", None)?;
         Ok(a)
     }
 
+    /// The owned model.
+    pub fn to_owned(&self) -> Auth {
+        self.to_owned_in(None)
+    }
+
+    pub(crate) fn to_owned_in(&self, owner: Option<&Bytes>) -> Auth {
+        Auth {
+            reason_code: self.reason_code,
+            properties: self.properties.to_owned_in(owner),
+        }
+    }
+}
+
+impl Auth {
     pub(crate) fn write(&self, ov: &Overrides, out: &mut BytesMut) -> Result<(), EncodeError> {
         let forced = ov.extra_properties.is_some() || ov.property_length.is_some();
         if forced || self.reason_code != 0 || !self.properties.is_empty() {

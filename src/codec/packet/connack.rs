@@ -13,13 +13,21 @@ pub struct Connack {
 
 use crate::codec::error::{DecodeError, EncodeError, ErrorKind};
 use crate::codec::primitives::Reader;
-use crate::codec::properties::PropertyContext;
+use crate::codec::properties::{PropertiesRef, PropertyContext};
 use crate::codec::{Overrides, ProtocolVersion};
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
-impl Connack {
-    pub(crate) fn read(r: &mut Reader<'_, '_>) -> Result<Connack, DecodeError> {
-        if let Some(c) = Connack::other_version_refusal(r)? {
+/// A CONNACK as it sits in the frame.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConnackRef<'a> {
+    pub session_present: bool,
+    pub reason_code: u8,
+    pub properties: PropertiesRef<'a>,
+}
+
+impl<'a> ConnackRef<'a> {
+    pub(crate) fn read(r: &mut Reader<'a, '_>) -> Result<ConnackRef<'a>, DecodeError> {
+        if let Some(c) = ConnackRef::other_version_refusal(r)? {
             return Ok(c);
         }
         let at = r.pos();
@@ -47,12 +55,12 @@ impl Connack {
             ));
         }
         let properties = if r.version.is_v5() {
-            crate::codec::Properties::read_block(r, PropertyContext::Connack)?
+            PropertiesRef::read(r, PropertyContext::Connack)?
         } else {
-            Default::default()
+            PropertiesRef::default()
         };
         r.finish("packet", None)?;
-        Ok(Connack {
+        Ok(ConnackRef {
             session_present,
             reason_code,
             properties,
@@ -63,7 +71,9 @@ impl Connack {
     /// (3.1.1 MQTT-3.1.2-2: return code 0x01; 5.0 MQTT-3.1.2-2: reason code
     /// 0x84). Those exact refusals are decoded, with a note, so the tool can
     /// tell "unsupported version" from "malformed".
-    fn other_version_refusal(r: &mut Reader<'_, '_>) -> Result<Option<Connack>, DecodeError> {
+    fn other_version_refusal(
+        r: &mut Reader<'a, '_>,
+    ) -> Result<Option<ConnackRef<'a>>, DecodeError> {
         let at = r.pos();
         let (body, message) = if r.version.is_v5() {
             (
@@ -81,13 +91,28 @@ impl Connack {
         }
         r.take(body.len(), "connect acknowledge flags")?;
         r.note(at, "reason code", None, message);
-        Ok(Some(Connack {
+        Ok(Some(ConnackRef {
             session_present: false,
             reason_code: body[1],
-            properties: Default::default(),
+            properties: PropertiesRef::default(),
         }))
     }
 
+    /// The owned model.
+    pub fn to_owned(&self) -> Connack {
+        self.to_owned_in(None)
+    }
+
+    pub(crate) fn to_owned_in(&self, owner: Option<&Bytes>) -> Connack {
+        Connack {
+            session_present: self.session_present,
+            reason_code: self.reason_code,
+            properties: self.properties.to_owned_in(owner),
+        }
+    }
+}
+
+impl Connack {
     pub(crate) fn write(
         &self,
         v: ProtocolVersion,

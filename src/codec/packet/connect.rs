@@ -45,11 +45,12 @@ pub struct Will {
     pub properties: Properties,
 }
 
+use crate::codec::binary::share_or_copy;
 use crate::codec::error::{DecodeError, EncodeError, ErrorKind};
 use crate::codec::primitives::{put_bin, put_str, put_str_claiming, Reader};
-use crate::codec::properties::PropertyContext;
+use crate::codec::properties::{id, PropertiesRef, PropertyContext, PropertyValue};
 use crate::codec::{Overrides, ProtocolVersion};
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
 /// Bits of the Connect Flags byte.
 pub mod flag {
@@ -62,39 +63,42 @@ pub mod flag {
     pub const USERNAME: u8 = 0x80;
 }
 
-impl Connect {
-    /// The Connect Flags byte the model describes.
-    pub fn flags(&self) -> u8 {
-        let mut f = 0;
-        if self.clean_session {
-            f |= flag::CLEAN;
-        }
-        if let Some(w) = &self.will {
-            f |= flag::WILL | ((w.qos & 3) << flag::WILL_QOS_SHIFT);
-            if w.retain {
-                f |= flag::WILL_RETAIN;
-            }
-        }
-        if self.password.is_some() {
-            f |= flag::PASSWORD;
-        }
-        if self.username.is_some() {
-            f |= flag::USERNAME;
-        }
-        f
-    }
+/// A CONNECT as it sits in the frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectRef<'a> {
+    pub protocol_name: &'a str,
+    pub protocol_level: u8,
+    pub clean_session: bool,
+    pub keep_alive: u16,
+    pub client_id: &'a str,
+    pub will: Option<WillRef<'a>>,
+    pub username: Option<&'a str>,
+    pub password: Option<&'a [u8]>,
+    pub properties: PropertiesRef<'a>,
+}
 
+/// The Will of a CONNECT as it sits in the frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WillRef<'a> {
+    pub topic: &'a str,
+    pub payload: &'a [u8],
+    pub qos: u8,
+    pub retain: bool,
+    pub properties: PropertiesRef<'a>,
+}
+
+impl<'a> ConnectRef<'a> {
     /// Reads the protocol name and level, which choose the version the rest
     /// of the packet is decoded by. 3.1 ("MQIsdp", level 3) is recognised and
     /// reported as unsupported.
     pub(crate) fn read_version(
-        r: &mut Reader<'_, '_>,
-    ) -> Result<(String, u8, ProtocolVersion), DecodeError> {
+        r: &mut Reader<'a, '_>,
+    ) -> Result<(&'a str, u8, ProtocolVersion), DecodeError> {
         let name_at = r.pos();
-        let name = r.string("protocol name")?;
+        let name = r.str("protocol name")?;
         let level_at = r.pos();
         let level = r.u8("protocol level")?;
-        let v = match (name.as_str(), level) {
+        let v = match (name, level) {
             ("MQTT", 4) => ProtocolVersion::V3_1_1,
             ("MQTT", 5) => ProtocolVersion::V5,
             ("MQIsdp", 3) => {
@@ -130,10 +134,10 @@ impl Connect {
 
     /// Decodes the body; `r.version` must already be the CONNECT's own.
     pub(crate) fn read_rest(
-        r: &mut Reader<'_, '_>,
-        protocol_name: String,
+        r: &mut Reader<'a, '_>,
+        protocol_name: &'a str,
         protocol_level: u8,
-    ) -> Result<Connect, DecodeError> {
+    ) -> Result<ConnectRef<'a>, DecodeError> {
         let v5 = r.version.is_v5();
         let flags_at = r.pos();
         let flags = r.u8("connect flags")?;
@@ -192,11 +196,13 @@ impl Connect {
         }
         let keep_alive = r.u16("keep alive")?;
         let properties = if v5 {
-            crate::codec::Properties::read_block(r, PropertyContext::Connect)?
+            PropertiesRef::read(r, PropertyContext::Connect)?
         } else {
-            Default::default()
+            PropertiesRef::default()
         };
-        if properties.authentication_data.is_some() && properties.authentication_method.is_none() {
+        if properties.contains(id::AUTHENTICATION_DATA)
+            && !properties.contains(id::AUTHENTICATION_METHOD)
+        {
             return Err(r.err(
                 ErrorKind::ProtocolError,
                 "authentication_data",
@@ -205,7 +211,7 @@ impl Connect {
             ));
         }
         let id_at = r.pos();
-        let client_id = r.string("client identifier")?;
+        let client_id = r.str("client identifier")?;
         if !v5 && client_id.is_empty() && flags & flag::CLEAN == 0 {
             return Err(r.err_at(
                 id_at,
@@ -217,12 +223,12 @@ impl Connect {
         }
         let will = if will_flag {
             let properties = if v5 {
-                crate::codec::Properties::read_block(r, PropertyContext::Will)?
+                PropertiesRef::read(r, PropertyContext::Will)?
             } else {
-                Default::default()
+                PropertiesRef::default()
             };
             let topic_at = r.pos();
-            let topic = r.string("will topic")?;
+            let topic = r.str("will topic")?;
             if let Some(i) = topic.find(['+', '#']) {
                 return Err(r.err_at(
                     topic_at + 2 + i,
@@ -242,9 +248,9 @@ impl Connect {
                 ));
             }
             let payload_at = r.pos();
-            let payload: Binary = r.binary("will payload")?.into();
-            if properties.payload_format_indicator == Some(1)
-                && std::str::from_utf8(payload.as_slice()).is_err()
+            let payload = r.binary("will payload")?;
+            if properties.get(id::PAYLOAD_FORMAT_INDICATOR) == Some(PropertyValue::Byte(1))
+                && std::str::from_utf8(payload).is_err()
             {
                 r.note(
                     payload_at,
@@ -253,7 +259,7 @@ impl Connect {
                     "Payload Format Indicator says UTF-8 but the Will Payload is not well-formed UTF-8",
                 );
             }
-            Some(Will {
+            Some(WillRef {
                 topic,
                 payload,
                 qos: will_qos,
@@ -272,7 +278,7 @@ impl Connect {
                     "User Name Flag is 1 but the payload ends",
                 ));
             }
-            Some(r.string("user name")?)
+            Some(r.str("user name")?)
         } else {
             None
         };
@@ -285,7 +291,7 @@ impl Connect {
                     "Password Flag is 1 but the payload ends",
                 ));
             }
-            Some(r.binary("password")?.into())
+            Some(r.binary("password")?)
         } else {
             None
         };
@@ -296,7 +302,7 @@ impl Connect {
             (true, true) => None,
         };
         r.finish("payload", extra)?;
-        Ok(Connect {
+        Ok(ConnectRef {
             protocol_name,
             protocol_level,
             clean_session: flags & flag::CLEAN != 0,
@@ -307,6 +313,65 @@ impl Connect {
             password,
             properties,
         })
+    }
+
+    /// The owned model (binary fields copied).
+    pub fn to_owned(&self) -> Connect {
+        self.to_owned_in(None)
+    }
+
+    pub(crate) fn to_owned_in(&self, owner: Option<&Bytes>) -> Connect {
+        Connect {
+            protocol_name: self.protocol_name.to_owned(),
+            protocol_level: self.protocol_level,
+            clean_session: self.clean_session,
+            keep_alive: self.keep_alive,
+            client_id: self.client_id.to_owned(),
+            will: self.will.as_ref().map(|w| w.to_owned_in(owner)),
+            username: self.username.map(str::to_owned),
+            password: self.password.map(|p| share_or_copy(owner, p)),
+            properties: self.properties.to_owned_in(owner),
+        }
+    }
+}
+
+impl WillRef<'_> {
+    /// The owned model (payload copied).
+    pub fn to_owned(&self) -> Will {
+        self.to_owned_in(None)
+    }
+
+    pub(crate) fn to_owned_in(&self, owner: Option<&Bytes>) -> Will {
+        Will {
+            topic: self.topic.to_owned(),
+            payload: share_or_copy(owner, self.payload),
+            qos: self.qos,
+            retain: self.retain,
+            properties: self.properties.to_owned_in(owner),
+        }
+    }
+}
+
+impl Connect {
+    /// The Connect Flags byte the model describes.
+    pub fn flags(&self) -> u8 {
+        let mut f = 0;
+        if self.clean_session {
+            f |= flag::CLEAN;
+        }
+        if let Some(w) = &self.will {
+            f |= flag::WILL | ((w.qos & 3) << flag::WILL_QOS_SHIFT);
+            if w.retain {
+                f |= flag::WILL_RETAIN;
+            }
+        }
+        if self.password.is_some() {
+            f |= flag::PASSWORD;
+        }
+        if self.username.is_some() {
+            f |= flag::USERNAME;
+        }
+        f
     }
 
     /// Writes the model as-is: `protocol_level` 0 takes `v`'s level, and the

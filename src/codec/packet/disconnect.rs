@@ -12,15 +12,22 @@ pub struct Disconnect {
 
 use crate::codec::error::{DecodeError, EncodeError};
 use crate::codec::primitives::Reader;
-use crate::codec::properties::PropertyContext;
+use crate::codec::properties::{id, PropertiesRef, PropertyContext};
 use crate::codec::{Overrides, ProtocolVersion};
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
-impl Disconnect {
+/// A DISCONNECT as it sits in the frame.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DisconnectRef<'a> {
+    pub reason_code: u8,
+    pub properties: PropertiesRef<'a>,
+}
+
+impl<'a> DisconnectRef<'a> {
     /// 3.1.1: an empty body. 5.0: remaining length 0 means Normal
     /// disconnection, 1 a reason code without properties.
-    pub(crate) fn read(r: &mut Reader<'_, '_>) -> Result<Disconnect, DecodeError> {
-        let mut d = Disconnect::default();
+    pub(crate) fn read(r: &mut Reader<'a, '_>) -> Result<DisconnectRef<'a>, DecodeError> {
+        let mut d = DisconnectRef::default();
         if r.version.is_v5() {
             if !r.is_empty() {
                 let at = r.pos();
@@ -34,10 +41,9 @@ impl Disconnect {
             }
             if !r.is_empty() {
                 let at = r.pos();
-                d.properties =
-                    crate::codec::Properties::read_block(r, PropertyContext::Disconnect)?;
+                d.properties = PropertiesRef::read(r, PropertyContext::Disconnect)?;
                 if r.sender == Some(crate::codec::Sender::Server)
-                    && d.properties.session_expiry_interval.is_some()
+                    && d.properties.contains(id::SESSION_EXPIRY_INTERVAL)
                 {
                     return Err(r.err_at(
                         at,
@@ -53,6 +59,20 @@ impl Disconnect {
         Ok(d)
     }
 
+    /// The owned model.
+    pub fn to_owned(&self) -> Disconnect {
+        self.to_owned_in(None)
+    }
+
+    pub(crate) fn to_owned_in(&self, owner: Option<&Bytes>) -> Disconnect {
+        Disconnect {
+            reason_code: self.reason_code,
+            properties: self.properties.to_owned_in(owner),
+        }
+    }
+}
+
+impl Disconnect {
     pub(crate) fn write(
         &self,
         v: ProtocolVersion,

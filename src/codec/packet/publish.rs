@@ -15,26 +15,32 @@ pub struct Publish {
     pub payload: Binary,
 }
 
+/// A PUBLISH as it sits in the frame, fully checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishRef<'a> {
+    pub dup: bool,
+    pub qos: u8,
+    pub retain: bool,
+    pub topic: &'a str,
+    pub packet_id: Option<u16>,
+    pub properties: PropertiesRef<'a>,
+    pub payload: &'a [u8],
+}
+
 use crate::codec::error::{DecodeError, EncodeError, ErrorKind};
 use crate::codec::primitives::{put_str_claiming, Reader};
-use crate::codec::properties::PropertyContext;
-use crate::codec::topic::check_topic_name;
-use crate::codec::{Overrides, ProtocolVersion, Sender};
-use bytes::{BufMut, BytesMut};
+use crate::codec::properties::{id, PropertiesRef, PropertyContext, PropertyValue};
+use crate::codec::{Overrides, PacketRef, ProtocolVersion, Sender};
+use bytes::{BufMut, Bytes, BytesMut};
 
-impl Publish {
-    /// The fixed-header flags this packet is written with.
-    pub fn flags(&self) -> u8 {
-        ((self.dup as u8) << 3) | ((self.qos & 3) << 1) | self.retain as u8
-    }
-
-    /// Decodes into `p`, which must be `Publish::default()`; filling it in
-    /// place avoids moving the large struct through `Result`s.
-    pub(crate) fn read_into(
-        r: &mut Reader<'_, '_>,
+impl<'a> PublishRef<'a> {
+    /// Reads the body, giving the whole [`PacketRef`] so the hot path
+    /// builds it where the caller wants it.
+    #[inline]
+    pub(crate) fn read_packet(
+        r: &mut Reader<'a, '_>,
         flags: u8,
-        p: &mut Publish,
-    ) -> Result<(), DecodeError> {
+    ) -> Result<PacketRef<'a>, DecodeError> {
         let dup = flags & 0b1000 != 0;
         let qos = (flags >> 1) & 3;
         let retain = flags & 1 != 0;
@@ -57,17 +63,7 @@ impl Publish {
             ));
         }
         let topic_at = r.pos();
-        let topic = r.str("topic name")?;
-        if let Err(e) = check_topic_name(topic, r.version) {
-            // Skip the two-byte length prefix to point at the character.
-            return Err(r.err_at(
-                topic_at + 2 + e.index,
-                ErrorKind::ProtocolError,
-                "topic name",
-                e.statement,
-                e.message,
-            ));
-        }
+        let topic = r.topic_name("topic name")?;
         let packet_id = if qos > 0 {
             let at = r.pos();
             let id = r.u16("packet identifier")?;
@@ -91,15 +87,12 @@ impl Publish {
             None
         };
         let props_at = r.pos();
-        if r.version.is_v5() {
-            crate::codec::Properties::read_block_into(
-                r,
-                PropertyContext::Publish,
-                &mut p.properties,
-            )?;
-        }
-        let properties = &p.properties;
-        if r.sender == Some(Sender::Client) && !properties.subscription_identifiers.is_empty() {
+        let properties = if r.version.is_v5() {
+            PropertiesRef::read(r, PropertyContext::Publish)?
+        } else {
+            PropertiesRef::default()
+        };
+        if r.sender == Some(Sender::Client) && properties.contains(id::SUBSCRIPTION_IDENTIFIER) {
             return Err(r.err_at(
                 props_at,
                 ErrorKind::ProtocolError,
@@ -108,7 +101,7 @@ impl Publish {
                 "a Client's PUBLISH carries a Subscription Identifier",
             ));
         }
-        if topic.is_empty() && properties.topic_alias.is_none() {
+        if topic.is_empty() && !properties.contains(id::TOPIC_ALIAS) {
             return Err(r.err_at(
                 topic_at,
                 ErrorKind::ProtocolError,
@@ -122,9 +115,9 @@ impl Publish {
             ));
         }
         let payload_at = r.pos();
-        let payload: Binary = r.rest_bytes().into();
-        if properties.payload_format_indicator == Some(1)
-            && std::str::from_utf8(payload.as_slice()).is_err()
+        let payload = r.rest();
+        if properties.get(id::PAYLOAD_FORMAT_INDICATOR) == Some(PropertyValue::Byte(1))
+            && std::str::from_utf8(payload).is_err()
         {
             // The receiver may check this; a server forwards it unaltered.
             r.note(
@@ -134,13 +127,46 @@ impl Publish {
                 "Payload Format Indicator says UTF-8 but the payload is not well-formed UTF-8",
             );
         }
-        p.dup = dup;
-        p.qos = qos;
-        p.retain = retain;
-        p.topic = topic.to_owned();
-        p.packet_id = packet_id;
-        p.payload = payload;
-        Ok(())
+        Ok(PacketRef::Publish(PublishRef {
+            dup,
+            qos,
+            retain,
+            topic,
+            packet_id,
+            properties,
+            payload,
+        }))
+    }
+
+    /// The owned model (payload copied).
+    pub fn to_owned(&self) -> Publish {
+        self.to_owned_in(None)
+    }
+
+    /// The owned model; binary fields are slices of `owner` when given.
+    pub(crate) fn to_owned_in(&self, owner: Option<&Bytes>) -> Publish {
+        let mut p = Publish::default();
+        self.fill(owner, &mut p);
+        p
+    }
+
+    /// Sets the fields of `p`, which must be `Publish::default()`, in place:
+    /// the model is large, and moving it costs more than filling it.
+    pub(crate) fn fill(&self, owner: Option<&Bytes>, p: &mut Publish) {
+        p.dup = self.dup;
+        p.qos = self.qos;
+        p.retain = self.retain;
+        p.topic = self.topic.to_owned();
+        p.packet_id = self.packet_id;
+        self.properties.fill(owner, &mut p.properties);
+        p.payload = crate::codec::binary::share_or_copy(owner, self.payload);
+    }
+}
+
+impl Publish {
+    /// The fixed-header flags this packet is written with.
+    pub fn flags(&self) -> u8 {
+        ((self.dup as u8) << 3) | ((self.qos & 3) << 1) | self.retain as u8
     }
 
     /// Writes whatever the model says, including a wildcard topic or a

@@ -12,9 +12,18 @@ pub struct Suback {
 
 use crate::codec::error::{DecodeError, EncodeError, ErrorKind};
 use crate::codec::primitives::Reader;
-use crate::codec::properties::PropertyContext;
+use crate::codec::properties::{PropertiesRef, PropertyContext};
 use crate::codec::{Overrides, ProtocolVersion};
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
+
+/// A SUBACK as it sits in the frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubackRef<'a> {
+    pub packet_id: u16,
+    pub properties: PropertiesRef<'a>,
+    /// One checked code per filter.
+    pub reason_codes: &'a [u8],
+}
 
 /// Reads the packet identifier of a SUBACK or UNSUBACK: it echoes a
 /// non-zero SUBSCRIBE/UNSUBSCRIBE identifier.
@@ -35,11 +44,11 @@ pub(crate) fn read_echoed_id(r: &mut Reader<'_, '_>) -> Result<u16, DecodeError>
 
 /// Reads one code per remaining byte; at least one, since the request
 /// carried at least one filter.
-pub(crate) fn read_codes(
-    r: &mut Reader<'_, '_>,
+pub(crate) fn read_codes<'a>(
+    r: &mut Reader<'a, '_>,
     ctx: PropertyContext,
     statement: Option<&'static str>,
-) -> Result<Vec<u8>, DecodeError> {
+) -> Result<&'a [u8], DecodeError> {
     if r.is_empty() {
         return Err(r.err(
             ErrorKind::ProtocolError,
@@ -48,33 +57,46 @@ pub(crate) fn read_codes(
             format!("{} without any reason code", ctx.name()),
         ));
     }
-    let mut codes = Vec::with_capacity(r.remaining());
-    while !r.is_empty() {
-        let at = r.pos();
-        let c = r.u8("reason code")?;
-        crate::codec::reason_code::check(r, at, ctx, c)?;
-        codes.push(c);
+    let start = r.pos();
+    let codes = r.peek_rest();
+    for (i, &c) in codes.iter().enumerate() {
+        crate::codec::reason_code::check(r, start + i, ctx, c)?;
     }
-    Ok(codes)
+    Ok(r.rest())
 }
 
-impl Suback {
-    pub(crate) fn read(r: &mut Reader<'_, '_>) -> Result<Suback, DecodeError> {
+impl<'a> SubackRef<'a> {
+    pub(crate) fn read(r: &mut Reader<'a, '_>) -> Result<SubackRef<'a>, DecodeError> {
         let packet_id = read_echoed_id(r)?;
         let properties = if r.version.is_v5() {
-            crate::codec::Properties::read_block(r, PropertyContext::Suback)?
+            PropertiesRef::read(r, PropertyContext::Suback)?
         } else {
-            Default::default()
+            PropertiesRef::default()
         };
         let st = r.sid(Some("MQTT-3.8.4-5"), Some("MQTT-3.8.4-6"));
         let reason_codes = read_codes(r, PropertyContext::Suback, st)?;
-        Ok(Suback {
+        Ok(SubackRef {
             packet_id,
             properties,
             reason_codes,
         })
     }
 
+    /// The owned model.
+    pub fn to_owned(&self) -> Suback {
+        self.to_owned_in(None)
+    }
+
+    pub(crate) fn to_owned_in(&self, owner: Option<&Bytes>) -> Suback {
+        Suback {
+            packet_id: self.packet_id,
+            properties: self.properties.to_owned_in(owner),
+            reason_codes: self.reason_codes.to_vec(),
+        }
+    }
+}
+
+impl Suback {
     pub(crate) fn write(
         &self,
         v: ProtocolVersion,

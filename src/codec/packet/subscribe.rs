@@ -23,11 +23,11 @@ pub struct Subscription {
 }
 
 use crate::codec::error::{DecodeError, EncodeError, ErrorKind};
-use crate::codec::primitives::{put_str, put_str_claiming, Reader};
-use crate::codec::properties::PropertyContext;
+use crate::codec::primitives::{put_str, put_str_claiming, Cursor, Reader};
+use crate::codec::properties::{PropertiesRef, PropertyContext};
 use crate::codec::topic::check_topic_filter;
 use crate::codec::{Overrides, ProtocolVersion};
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
 impl Subscription {
     /// The Subscription Options byte (3.1.1: only the QoS bits).
@@ -60,7 +60,7 @@ pub(crate) fn read_nonzero_id(r: &mut Reader<'_, '_>) -> Result<u16, DecodeError
 }
 
 /// Reads a Topic Filter and checks its syntax.
-pub(crate) fn read_filter(r: &mut Reader<'_, '_>) -> Result<String, DecodeError> {
+pub(crate) fn read_filter<'a>(r: &mut Reader<'a, '_>) -> Result<&'a str, DecodeError> {
     let at = r.pos();
     let f = r.str("topic filter")?;
     if let Err(e) = check_topic_filter(f, r.version) {
@@ -72,16 +72,73 @@ pub(crate) fn read_filter(r: &mut Reader<'_, '_>) -> Result<String, DecodeError>
             e.message,
         ));
     }
-    Ok(f.to_owned())
+    Ok(f)
 }
 
-impl Subscribe {
-    pub(crate) fn read(r: &mut Reader<'_, '_>) -> Result<Subscribe, DecodeError> {
+/// A SUBSCRIBE as it sits in the frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscribeRef<'a> {
+    pub packet_id: u16,
+    pub properties: PropertiesRef<'a>,
+    /// The checked payload: each Topic Filter with its options byte.
+    payload: &'a [u8],
+}
+
+/// One Topic Filter of a SUBSCRIBE with its subscription options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionRef<'a> {
+    pub filter: &'a str,
+    pub qos: u8,
+    pub no_local: bool,
+    pub retain_as_published: bool,
+    pub retain_handling: u8,
+}
+
+impl<'a> SubscriptionRef<'a> {
+    /// Splits an options byte (3.1.1 has only the QoS bits).
+    fn new(filter: &'a str, o: u8, v5: bool) -> Self {
+        SubscriptionRef {
+            filter,
+            qos: o & 3,
+            no_local: v5 && o & 0x04 != 0,
+            retain_as_published: v5 && o & 0x08 != 0,
+            retain_handling: if v5 { (o >> 4) & 3 } else { 0 },
+        }
+    }
+
+    pub fn to_owned(&self) -> Subscription {
+        Subscription {
+            filter: self.filter.to_owned(),
+            qos: self.qos,
+            no_local: self.no_local,
+            retain_as_published: self.retain_as_published,
+            retain_handling: self.retain_handling,
+        }
+    }
+}
+
+/// The subscriptions of a checked SUBSCRIBE, in order.
+#[derive(Debug, Clone)]
+pub struct SubscriptionIter<'a>(Cursor<'a>);
+
+impl<'a> Iterator for SubscriptionIter<'a> {
+    type Item = SubscriptionRef<'a>;
+    fn next(&mut self) -> Option<SubscriptionRef<'a>> {
+        let filter = self.0.str()?;
+        let o = self.0.u8()?;
+        // A 3.1.1 options byte was checked to hold only the QoS bits, which
+        // the 5.0 reading gives the same meaning.
+        Some(SubscriptionRef::new(filter, o, true))
+    }
+}
+
+impl<'a> SubscribeRef<'a> {
+    pub(crate) fn read(r: &mut Reader<'a, '_>) -> Result<SubscribeRef<'a>, DecodeError> {
         let packet_id = read_nonzero_id(r)?;
         let properties = if r.version.is_v5() {
-            crate::codec::Properties::read_block(r, PropertyContext::Subscribe)?
+            PropertiesRef::read(r, PropertyContext::Subscribe)?
         } else {
-            Default::default()
+            PropertiesRef::default()
         };
         if r.is_empty() {
             return Err(r.err(
@@ -91,12 +148,11 @@ impl Subscribe {
                 "SUBSCRIBE without any Topic Filter",
             ));
         }
-        let mut filters = Vec::new();
+        let payload = r.peek_rest();
         while !r.is_empty() {
             let filter = read_filter(r)?;
             let at = r.pos();
             let o = r.u8("subscription options")?;
-            let qos = o & 3;
             let v5 = r.version.is_v5();
             let reserved = if v5 { o & 0xc0 } else { o & 0xfc };
             if reserved != 0 {
@@ -108,7 +164,8 @@ impl Subscribe {
                     format!("reserved bits set (0x{o:02X})"),
                 ));
             }
-            if qos == 3 {
+            let sub = SubscriptionRef::new(filter, o, v5);
+            if sub.qos == 3 {
                 // 3.1.1 calls this malformed; 5.0 §3.8.3.1 a Protocol Error.
                 return Err(r.err_at(
                     at,
@@ -122,13 +179,6 @@ impl Subscribe {
                     "requested QoS 3",
                 ));
             }
-            let sub = Subscription {
-                filter,
-                qos,
-                no_local: v5 && o & 0x04 != 0,
-                retain_as_published: v5 && o & 0x08 != 0,
-                retain_handling: if v5 { (o >> 4) & 3 } else { 0 },
-            };
             if sub.retain_handling == 3 {
                 return Err(r.err_at(
                     at,
@@ -147,15 +197,34 @@ impl Subscribe {
                     "No Local on a shared subscription",
                 ));
             }
-            filters.push(sub);
         }
-        Ok(Subscribe {
-            packet_id: Some(packet_id),
+        Ok(SubscribeRef {
+            packet_id,
             properties,
-            filters,
+            payload,
         })
     }
 
+    /// The Topic Filters with their options, in order (at least one).
+    pub fn filters(&self) -> SubscriptionIter<'a> {
+        SubscriptionIter(Cursor(self.payload))
+    }
+
+    /// The owned model.
+    pub fn to_owned(&self) -> Subscribe {
+        self.to_owned_in(None)
+    }
+
+    pub(crate) fn to_owned_in(&self, owner: Option<&Bytes>) -> Subscribe {
+        Subscribe {
+            packet_id: Some(self.packet_id),
+            properties: self.properties.to_owned_in(owner),
+            filters: self.filters().map(|s| s.to_owned()).collect(),
+        }
+    }
+}
+
+impl Subscribe {
     pub(crate) fn write(
         &self,
         v: ProtocolVersion,

@@ -14,29 +14,54 @@ pub struct Unsuback {
 use crate::codec::error::{DecodeError, EncodeError};
 use crate::codec::packet::suback::{read_codes, read_echoed_id};
 use crate::codec::primitives::Reader;
-use crate::codec::properties::PropertyContext;
+use crate::codec::properties::{PropertiesRef, PropertyContext};
 use crate::codec::{Overrides, ProtocolVersion};
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
-impl Unsuback {
-    pub(crate) fn read(r: &mut Reader<'_, '_>) -> Result<Unsuback, DecodeError> {
+/// An UNSUBACK as it sits in the frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsubackRef<'a> {
+    pub packet_id: u16,
+    pub properties: PropertiesRef<'a>,
+    /// One checked code per filter (5.0; empty in 3.1.1).
+    pub reason_codes: &'a [u8],
+}
+
+impl<'a> UnsubackRef<'a> {
+    pub(crate) fn read(r: &mut Reader<'a, '_>) -> Result<UnsubackRef<'a>, DecodeError> {
         let packet_id = read_echoed_id(r)?;
         if !r.version.is_v5() {
             r.finish("packet", None)?;
-            return Ok(Unsuback {
+            return Ok(UnsubackRef {
                 packet_id,
-                ..Default::default()
+                properties: PropertiesRef::default(),
+                reason_codes: &[],
             });
         }
-        let properties = crate::codec::Properties::read_block(r, PropertyContext::Unsuback)?;
+        let properties = PropertiesRef::read(r, PropertyContext::Unsuback)?;
         let reason_codes = read_codes(r, PropertyContext::Unsuback, Some("MQTT-3.11.3-2"))?;
-        Ok(Unsuback {
+        Ok(UnsubackRef {
             packet_id,
             properties,
             reason_codes,
         })
     }
 
+    /// The owned model.
+    pub fn to_owned(&self) -> Unsuback {
+        self.to_owned_in(None)
+    }
+
+    pub(crate) fn to_owned_in(&self, owner: Option<&Bytes>) -> Unsuback {
+        Unsuback {
+            packet_id: self.packet_id,
+            properties: self.properties.to_owned_in(owner),
+            reason_codes: self.reason_codes.to_vec(),
+        }
+    }
+}
+
+impl Unsuback {
     pub(crate) fn write(
         &self,
         v: ProtocolVersion,

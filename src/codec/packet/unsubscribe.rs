@@ -12,18 +12,38 @@ pub struct Unsubscribe {
 
 use crate::codec::error::{DecodeError, EncodeError, ErrorKind};
 use crate::codec::packet::subscribe::{read_filter, read_nonzero_id};
-use crate::codec::primitives::{put_str, put_str_claiming, Reader};
-use crate::codec::properties::PropertyContext;
+use crate::codec::primitives::{put_str, put_str_claiming, Cursor, Reader};
+use crate::codec::properties::{PropertiesRef, PropertyContext};
 use crate::codec::{Overrides, ProtocolVersion};
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
-impl Unsubscribe {
-    pub(crate) fn read(r: &mut Reader<'_, '_>) -> Result<Unsubscribe, DecodeError> {
+/// An UNSUBSCRIBE as it sits in the frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsubscribeRef<'a> {
+    pub packet_id: u16,
+    pub properties: PropertiesRef<'a>,
+    /// The checked payload: the Topic Filters.
+    payload: &'a [u8],
+}
+
+/// The Topic Filters of a checked UNSUBSCRIBE, in order.
+#[derive(Debug, Clone)]
+pub struct FilterIter<'a>(Cursor<'a>);
+
+impl<'a> Iterator for FilterIter<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        self.0.str()
+    }
+}
+
+impl<'a> UnsubscribeRef<'a> {
+    pub(crate) fn read(r: &mut Reader<'a, '_>) -> Result<UnsubscribeRef<'a>, DecodeError> {
         let packet_id = read_nonzero_id(r)?;
         let properties = if r.version.is_v5() {
-            crate::codec::Properties::read_block(r, PropertyContext::Unsubscribe)?
+            PropertiesRef::read(r, PropertyContext::Unsubscribe)?
         } else {
-            Default::default()
+            PropertiesRef::default()
         };
         if r.is_empty() {
             return Err(r.err(
@@ -33,17 +53,37 @@ impl Unsubscribe {
                 "UNSUBSCRIBE without any Topic Filter",
             ));
         }
-        let mut filters = Vec::new();
+        let payload = r.peek_rest();
         while !r.is_empty() {
-            filters.push(read_filter(r)?);
+            read_filter(r)?;
         }
-        Ok(Unsubscribe {
-            packet_id: Some(packet_id),
+        Ok(UnsubscribeRef {
+            packet_id,
             properties,
-            filters,
+            payload,
         })
     }
 
+    /// The Topic Filters, in order (at least one).
+    pub fn filters(&self) -> FilterIter<'a> {
+        FilterIter(Cursor(self.payload))
+    }
+
+    /// The owned model.
+    pub fn to_owned(&self) -> Unsubscribe {
+        self.to_owned_in(None)
+    }
+
+    pub(crate) fn to_owned_in(&self, owner: Option<&Bytes>) -> Unsubscribe {
+        Unsubscribe {
+            packet_id: Some(self.packet_id),
+            properties: self.properties.to_owned_in(owner),
+            filters: self.filters().map(str::to_owned).collect(),
+        }
+    }
+}
+
+impl Unsubscribe {
     pub(crate) fn write(
         &self,
         v: ProtocolVersion,
