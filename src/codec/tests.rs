@@ -693,6 +693,41 @@ fn the_borrowed_decoder_gives_the_same_errors() {
 }
 
 #[test]
+fn the_short_way_for_publish_and_puback_is_the_general_one() {
+    // `decode_packet` reads these two straight away; the general path
+    // checks type, flags and sender first. Both must agree on every input.
+    let bodies = [
+        "0003 612f62 0001 00",
+        "0001 61 0000",
+        "0000",
+        "",
+        "0001 10",
+        "0001 10 00",
+    ];
+    for v in [V3_1_1, V5] {
+        for sender in [None, CLIENT, SERVER] {
+            for first in (0x30..=0x3f).chain(0x40..=0x4f) {
+                for body in bodies {
+                    let body = hex(body);
+                    let mut frame = vec![first, body.len() as u8];
+                    frame.extend_from_slice(&body);
+                    let opts = DecodeOptions { sender };
+                    let short = decode_packet(&frame, v, &opts, None);
+                    let h = FixedHeader::parse(&frame).unwrap();
+                    let mut r = primitives::Reader::new(&frame, 2, frame.len(), v, None);
+                    r.sender = sender;
+                    assert_eq!(
+                        short,
+                        decode_general(&mut r, &h),
+                        "{frame:02x?} {v} {sender:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn borrowed_views_read_what_the_model_holds() {
     for v in [V3_1_1, V5] {
         for p in samples(v) {
