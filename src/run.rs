@@ -26,6 +26,8 @@ pub struct Progress<'a> {
 #[derive(Clone)]
 pub struct RunOptions {
     pub target: Target,
+    /// The broker's WebSocket endpoint (`--websocket`).
+    pub websocket: Option<target::WebSocketUrl>,
     /// Trials at once (at least 1).
     pub jobs: usize,
     /// Versions to run; empty means every version a scenario declares.
@@ -42,6 +44,7 @@ impl Default for RunOptions {
             target: Target::Embedded,
             #[cfg(not(feature = "embedded-broker"))]
             target: Target::Tcp("127.0.0.1:1883".into()),
+            websocket: None,
             jobs: 8,
             protocols: Vec::new(),
             engine: EngineConfig::default(),
@@ -55,7 +58,7 @@ impl Default for RunOptions {
 /// unreachable target is an error before any trial.
 pub async fn run(scenarios: &[Scenario], options: &RunOptions) -> Result<RunReport, TargetError> {
     let started_at = SystemTime::now();
-    let running = target::start(&options.target).await?;
+    let running = target::start_with(&options.target, options.websocket.as_ref()).await?;
     let report = run_on(scenarios, &running, options, started_at).await;
     running.stop().await;
     Ok(report)
@@ -267,10 +270,10 @@ impl Capabilities {
                 },
             );
         }
-        Capabilities {
-            profile: profile.clone(),
-            v5,
-        }
+        let mut profile = profile.clone();
+        // Only the target knows whether it has a WebSocket endpoint.
+        profile.set_supported("websocket", running.websocket().is_some());
+        Capabilities { profile, v5 }
     }
 
     /// Why `scenario` cannot run on `version` here, if it cannot.

@@ -182,10 +182,16 @@ fn script_version(name: &str) -> Option<String> {
 fn spawned(name: &str) -> Option<BrokerDef> {
     let expected_name = script_version(name)?;
     let script = root().join("ci/brokers").join(format!("{name}.sh"));
+    // mosquitto also serves MQTT over WebSocket, so section 6 runs there.
+    let ws = if name == "mosquitto" {
+        " {ws_port}"
+    } else {
+        ""
+    };
     Some(BrokerDef {
         prefix: format!("{name}/"),
         target: Target::Spawn {
-            command: format!("exec '{}' start {{port}}", script.display()),
+            command: format!("exec '{}' start {{port}}{ws}", script.display()),
         },
         expected_name,
         // amqtt 0.12.1 sends old retained messages to unrelated connections
