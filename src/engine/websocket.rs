@@ -565,7 +565,7 @@ mod tests {
         );
         assert_eq!(base64(&sha1(b"")), "2jmj7l5rSw0yVb/vlWAYkK/YBwk=");
         // Two blocks of padding.
-        assert_eq!(base64(&sha1(&[b'a'; 64])), "AJwSNpzW/ruSd4DCCi/BM0Af5Ho=");
+        assert_eq!(base64(&sha1(&[b'a'; 64])), "AJi6gktcFkJ716ESKlpEKiXsZE0=");
         assert_eq!(base64(b""), "");
         assert_eq!(base64(b"f"), "Zg==");
         assert_eq!(base64(b"fo"), "Zm8=");

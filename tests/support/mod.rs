@@ -134,7 +134,6 @@ pub fn unordered(packets: Vec<Expect>) -> Step {
     Step::ExpectUnordered(ExpectUnordered {
         packets,
         within: None,
-        transport: Transport::Tcp,
     })
 }
 
