@@ -56,9 +56,10 @@ for t in "${targets[@]}"; do
         decode_v311 | decode_v5 | framer) args+=(-dict=fuzz/mqtt.dict) ;;
         scenario_load) args+=(-dict=fuzz/scenario.dict) ;;
     esac
-    mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
+    mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t" fuzz/target/smoke
     echo "fuzz-smoke: $t for ${seconds}s"
-    log="fuzz/artifacts/$t/smoke.log"
+    # Not in the artifacts folder: cargo-fuzz takes its newest file for the finding.
+    log="fuzz/target/smoke/$t.log"
     if cargo "${toolchain[@]}" fuzz run "${build_flags[@]}" "$t" "fuzz/corpus/$t" -- "${args[@]}" >"$log" 2>&1; then
         grep -E '^stat::number_of_executed_units|^Done' "$log" | sed "s/^/fuzz-smoke: $t: /" || true
         passed=$((passed + 1))
@@ -66,7 +67,7 @@ for t in "${targets[@]}"; do
         failed+=("$t")
         echo "fuzz-smoke: $t FAILED; last lines of $log:"
         tail -n 40 "$log"
-        find "fuzz/artifacts/$t" -type f -newer "$marker" ! -name smoke.log | while read -r f; do
+        find "fuzz/artifacts/$t" -type f -newer "$marker" | while read -r f; do
             echo "fuzz-smoke: reproducer $f ($(wc -c <"$f") bytes):"
             od -An -tx1 -v "$f"
         done
@@ -75,7 +76,10 @@ done
 
 echo "fuzz-smoke: build $((built_at - started))s, total $((SECONDS - started))s"
 if [ "${#failed[@]}" -gt 0 ]; then
-    echo "fuzz-smoke: failed: ${failed[*]} (reproduce: cargo ${toolchain[*]} fuzz run ${build_flags[*]} TARGET fuzz/artifacts/TARGET/FILE)"
+    run="cargo fuzz"
+    [ "${#toolchain[@]}" -gt 0 ] && run="cargo ${toolchain[*]} fuzz"
+    [ -n "${RUSTC_BOOTSTRAP:-}" ] && run="RUSTC_BOOTSTRAP=1 $run"
+    echo "fuzz-smoke: failed: ${failed[*]} (reproduce: $run run ${build_flags[*]} TARGET fuzz/artifacts/TARGET/FILE)"
 fi
 echo "fuzz: ${passed} passed, ${#failed[@]} failed"
 [ "${#failed[@]}" -eq 0 ]

@@ -6,7 +6,7 @@
 
 mod support;
 
-use mqttspec::codec::ProtocolVersion::V3_1_1;
+use mqttspec::codec::ProtocolVersion::{V3_1_1, V5};
 use mqttspec::engine::{run_scenario, EngineConfig};
 use mqttspec::outcome::{ScenarioResult, Verdict};
 use mqttspec::scenario::{Level, Scenario};
@@ -399,4 +399,92 @@ async fn a_should_expectation_on_a_hostile_peer_is_a_note() {
     )
     .await;
     assert_eq!(r.notes.len(), 1);
+}
+
+/// A peer that answers the CONNECT with `first`, then sends `then` and closes.
+async fn answer_then_close(first: &'static [u8], then: &'static [u8]) -> Endpoint {
+    peer(move |mut s| async move {
+        read_connect(&mut s).await;
+        let _ = s.write_all(first).await;
+        let _ = s.write_all(then).await;
+        let _ = s.shutdown().await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    })
+    .await
+}
+
+async fn run_v5(s: &Scenario, ep: &Endpoint) -> ScenarioResult {
+    run_scenario(s, V5, "h5000", ep, &config()).await
+}
+
+const CONNACK_V5_OK: &[u8] = &[0x20, 0x03, 0x00, 0x00, 0x00];
+
+#[tokio::test]
+async fn expect_close_accepts_the_5_0_disconnect_set_only() {
+    let within = Duration::from_millis(500);
+    let close_any = |codes: Vec<u8>| {
+        let mut s = scenario(
+            "close",
+            V5,
+            vec![open("a"), expect_close_with("a", within, codes, vec![])],
+        );
+        s.protocols = vec![V5];
+        s
+    };
+    // DISCONNECT 0x81 (malformed packet) then FIN: accepted by default.
+    let ep = answer_then_close(CONNACK_V5_OK, &[0xe0, 0x02, 0x81, 0x00]).await;
+    let r = run_v5(&close_any(vec![]), &ep).await;
+    assert_eq!(
+        r.verdict,
+        Verdict::Pass,
+        "{:?}\n{}",
+        r.message,
+        r.transcript.render()
+    );
+    // ... but not when the scenario names other codes.
+    let r = run_v5(&close_any(vec![0x82]), &ep).await;
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert!(r.expected.unwrap().contains("0x82"));
+    // A success code is not a reason to close on error.
+    let ep = answer_then_close(CONNACK_V5_OK, &[0xe0, 0x00]).await;
+    let r = run_v5(&close_any(vec![]), &ep).await;
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert!(r.observed.unwrap().starts_with("DISCONNECT"));
+    // A 3.1.1 server has no DISCONNECT to send.
+    let ep = answer_then_close(&CONNACK_OK, &[0xe0, 0x00]).await;
+    let s = scenario(
+        "close-311",
+        V3_1_1,
+        vec![open("a"), expect_close("a", within)],
+    );
+    let r = run(&s, &ep, Verdict::Fail, Duration::from_secs(2)).await;
+    assert!(r.observed.unwrap().starts_with("DISCONNECT"));
+}
+
+#[tokio::test]
+async fn expect_close_allows_the_listed_packets_first() {
+    // A refusing CONNACK (0x05, not authorized) and then the close.
+    let ep = answer_then_close(&[0x20, 0x02, 0x00, 0x05], &[]).await;
+    let within = Duration::from_millis(500);
+    let steps = |allow: Vec<serde_json::Value>| {
+        vec![
+            open_with("a", json!({}), None),
+            expect_close_with("a", within, vec![], allow),
+        ]
+    };
+    let s = scenario(
+        "refused",
+        V3_1_1,
+        steps(vec![
+            json!({"connack": {"reason_code": {"one_of": [4, 5]}}}),
+        ]),
+    );
+    run(&s, &ep, Verdict::Pass, Duration::from_secs(2)).await;
+    let s = scenario(
+        "refused-unlisted",
+        V3_1_1,
+        steps(vec![json!({"connack": {"reason_code": 4}})]),
+    );
+    let r = run(&s, &ep, Verdict::Fail, Duration::from_secs(2)).await;
+    assert!(r.observed.unwrap().starts_with("CONNACK"));
 }

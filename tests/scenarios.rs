@@ -16,6 +16,10 @@
 //!
 //! Each broker is started once, on first use, and shared by its trials,
 //! which run concurrently (`--test-threads`, default 16).
+//!
+//! With `MQTTSPEC_EXPECTED_DRAFT=DIR`, the entries that would make the
+//! changed trials pass are written to `DIR/<broker>-<version>.yaml`, with
+//! the evidence as a first reason, for review.
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use mqttspec::codec::ProtocolVersion;
@@ -299,7 +303,100 @@ fn run_trial(
         )
         .into());
     }
-    judge(&result, expectations.get(&key(v, &scenario.id)))
+    let ns = result_ns(&result);
+    let expected = expectations.get(&key(v, &scenario.id));
+    let verdict = judge(&result, expected);
+    if verdict.is_err() {
+        draft(broker, scenario, &result, ns.as_deref(), expected.is_some());
+    }
+    verdict
+}
+
+/// Entries to review, per expectations file, when `MQTTSPEC_EXPECTED_DRAFT`
+/// names a folder: for every trial whose verdict changed, the entry the
+/// expectations file would need, with the evidence as a first reason.
+static DRAFTS: Mutex<BTreeMap<String, BTreeMap<String, String>>> = Mutex::new(BTreeMap::new());
+
+/// The namespace of a trial, read back from its first CONNECT's client id.
+fn result_ns(r: &ScenarioResult) -> Option<String> {
+    let e = r
+        .transcript
+        .entries
+        .iter()
+        .find(|e| e.text.starts_with("CONNECT"))?;
+    let id = e.text.split("client_id=\"").nth(1)?.split('"').next()?;
+    // Namespaces are 9 characters; the connection name follows.
+    id.get(..9).map(str::to_string)
+}
+
+fn draft(broker: &Broker, s: &Scenario, r: &ScenarioResult, ns: Option<&str>, listed: bool) {
+    if std::env::var_os("MQTTSPEC_EXPECTED_DRAFT").is_none() {
+        return;
+    }
+    let k = key(r.protocol, &s.id);
+    let entry = if r.verdict == Verdict::Pass {
+        format!("# {k:?}: passes now; remove its entry\n")
+    } else {
+        let mut msg = r.message.clone().unwrap_or_default();
+        if let Some(ns) = ns {
+            msg = msg.replace(ns, "{ns}");
+        }
+        // Drop the step number and the repeated packet.
+        if let Some((_, rest)) = msg.split_once("): ") {
+            msg = rest.to_string();
+        }
+        if let Some((head, _)) = msg.split_once(" (received on ") {
+            msg = head.to_string();
+        }
+        let name = broker
+            .def
+            .expected_name
+            .split('-')
+            .next()
+            .unwrap_or_default();
+        let reason = format!("{}; {name} instead: {msg}", s.title);
+        let mut e = format!(
+            "{k:?}:\n  verdict: {}\n",
+            format!("{:?}", r.verdict).to_lowercase()
+        );
+        if let Some(v) = &r.violated {
+            e.push_str(&format!("  violated: {v}\n"));
+        }
+        e.push_str(&format!(
+            "  reason: {}\n",
+            serde_json::Value::String(reason)
+        ));
+        if listed {
+            e.insert_str(0, "# replaces the current entry\n");
+        }
+        e
+    };
+    DRAFTS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(broker.def.expected_name.clone())
+        .or_default()
+        .insert(k, entry);
+}
+
+fn write_drafts() {
+    let Some(dir) = std::env::var_os("MQTTSPEC_EXPECTED_DRAFT").map(PathBuf::from) else {
+        return;
+    };
+    let drafts = DRAFTS.lock().unwrap_or_else(|p| p.into_inner());
+    for (name, entries) in drafts.iter() {
+        let path = dir.join(format!("{name}.yaml"));
+        let mut text = format!(
+            "# Changed verdicts for tests/expected/{name}.yaml: review every reason before copying.\n"
+        );
+        for e in entries.values() {
+            text.push_str(e);
+        }
+        match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, text)) {
+            Ok(()) => eprintln!("draft of changed verdicts: {}", path.display()),
+            Err(e) => eprintln!("cannot write {}: {e}", path.display()),
+        }
+    }
 }
 
 fn main() {
@@ -402,6 +499,7 @@ fn main() {
     }
 
     let conclusion = libtest_mimic::run(&args, trials);
+    write_drafts();
     // The trials are gone: stop the brokers that were started.
     for broker in brokers {
         if let Ok(b) = Arc::try_unwrap(broker) {

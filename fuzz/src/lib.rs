@@ -6,7 +6,7 @@
 pub mod model;
 
 use bytes::BytesMut;
-use mqttspec::codec::{self, Packet, ProtocolVersion};
+use mqttspec::codec::{self, DecodeOptions, Packet, ProtocolVersion, Sender};
 
 /// The version to encode a decoded packet with. A CONNECT is decoded by the
 /// protocol level it carries, whatever version the caller passed, so it is
@@ -37,7 +37,24 @@ pub fn encode_or_panic(packet: &Packet, version: ProtocolVersion) -> BytesMut {
 /// inside the input, and whatever it accepts must survive encode → decode
 /// unchanged, with the encoding stable from then on.
 pub fn check_decode(data: &[u8], version: ProtocolVersion) {
-    let first = match codec::decode(data, version) {
+    let plain = codec::decode(data, version);
+    // Knowing the sender only adds rules: whatever passes them passes
+    // without them, as the same packet.
+    for sender in [Sender::Client, Sender::Server] {
+        let opts = DecodeOptions {
+            sender: Some(sender),
+        };
+        if let Ok(d) = codec::decode_with(data, version, &opts) {
+            match &plain {
+                Ok(p) => assert_eq!(p.packet, d.packet, "{sender:?} view differs"),
+                Err(e) => panic!(
+                    "accepted from a {sender:?} but rejected without a sender: {e}\ninput: {}",
+                    hex(data)
+                ),
+            }
+        }
+    }
+    let first = match plain {
         Ok(d) => d.packet,
         Err(e) => {
             assert!(

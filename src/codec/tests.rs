@@ -680,6 +680,17 @@ fn should_level_observations_are_notes() {
         })
     );
     assert_eq!(d.notes.len(), 1);
+    // The encoder writes such a model back the same way (and vice versa).
+    assert_eq!(enc(&d.packet, V5), hex("20 02 00 01"));
+    let d = decode_all_ways(&hex("20 03 00 84 00"), V3_1_1).unwrap();
+    assert_eq!(
+        d.packet,
+        Packet::Connack(Connack {
+            reason_code: 0x84,
+            ..Default::default()
+        })
+    );
+    assert_eq!(enc(&d.packet, V3_1_1), hex("20 03 00 84 00"));
     // Payload Format Indicator 1 with a non-UTF-8 payload: forwarded as is.
     let d = decode_all_ways(&hex("30 07 00 01 61 02 0101 ff"), V5).unwrap();
     assert_eq!(d.notes[0].field, "payload");

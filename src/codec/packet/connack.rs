@@ -96,6 +96,19 @@ impl Connack {
     ) -> Result<(), EncodeError> {
         out.put_u8(self.session_present as u8);
         out.put_u8(self.reason_code);
+        // The other version's refusal is written in that version's layout,
+        // as the decoder reads it (see `other_version_refusal`).
+        let plain = !self.session_present
+            && self.properties.is_empty()
+            && ov.extra_properties.is_none()
+            && ov.property_length.is_none();
+        if plain && v.is_v5() && self.reason_code == 0x01 {
+            return Ok(());
+        }
+        if plain && !v.is_v5() && self.reason_code == 0x84 {
+            out.put_u8(0);
+            return Ok(());
+        }
         if v.is_v5() {
             self.properties.write_block(
                 out,
