@@ -61,9 +61,11 @@ async fn accept_upgrade(s: &mut TcpStream, protocol: Option<&str>) {
     s.write_all(answer.as_bytes()).await.unwrap();
 }
 
-/// One client frame: (FIN and opcode byte, unmasked payload). Client frames
-/// must be masked.
-async fn read_frame(s: &mut TcpStream) -> (u8, Vec<u8>) {
+/// FIN and opcode byte, unmasked payload.
+type ClientFrame = (u8, Vec<u8>);
+
+/// One client frame; client frames must be masked.
+async fn read_frame(s: &mut TcpStream) -> ClientFrame {
     let mut h = [0u8; 2];
     s.read_exact(&mut h).await.unwrap();
     assert_eq!(h[1] & 0x80, 0x80, "client frames are masked");
@@ -134,7 +136,7 @@ async fn no_mqtt_subprotocol_fails_the_opens_check() {
 #[tokio::test]
 async fn pings_fragments_text_and_close_frames() {
     let (l, ep) = fake_server().await;
-    let seen: Arc<Mutex<Vec<(u8, Vec<u8>)>>> = Arc::default();
+    let seen: Arc<Mutex<Vec<ClientFrame>>> = Arc::default();
     let log = seen.clone();
     tokio::spawn(async move {
         let (mut s, _) = l.accept().await.unwrap();
@@ -243,7 +245,7 @@ async fn mosquitto_over_websocket() {
         },
         ..RunOptions::default()
     };
-    let report = run(&[big.clone()], &options)
+    let report = run(std::slice::from_ref(&big), &options)
         .await
         .expect("mosquitto starts");
     let r = &report.scenarios[0];

@@ -16,6 +16,7 @@ use crate::outcome::Note;
 pub use crate::scenario::Transport;
 use bytes::{Bytes, BytesMut};
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -104,6 +105,9 @@ pub struct Connection {
     pub name: String,
     pub transport: Transport,
     writer: Writer,
+    /// WebSocket: a close frame went out (ours or the answer to the peer's);
+    /// a second one is never sent.
+    close_sent: Arc<AtomicBool>,
     /// Whether the scenario may still write (it has not closed our side).
     writable: bool,
     events: mpsc::Receiver<Event>,
@@ -155,13 +159,14 @@ impl Connection {
             Some(_) => Transport::WebSocket,
             None => Transport::Tcp,
         };
+        let close_sent = Arc::new(AtomicBool::new(false));
         let ws = websocket.map(|raw| WsReader {
             raw,
             // A frame may carry a whole packet plus the start of the next.
             decoder: FrameDecoder::new(max_packet_size.saturating_add(8)),
             assembler: Assembler::default(),
             writer: writer.clone(),
-            close_sent: false,
+            close_sent: close_sent.clone(),
         });
         let sink = Sink {
             tx,
@@ -177,6 +182,7 @@ impl Connection {
             name: name.to_string(),
             transport,
             writer,
+            close_sent,
             writable: true,
             events: rx,
             reader,
@@ -285,7 +291,9 @@ impl Connection {
         let _ = timeout(Duration::from_secs(1), async {
             let mut w = self.writer.lock().await;
             if let Some(mut wr) = w.take() {
-                if self.transport == Transport::WebSocket {
+                if self.transport == Transport::WebSocket
+                    && !self.close_sent.swap(true, Ordering::SeqCst)
+                {
                     let payload = websocket::close_payload(Some(CLOSE_NORMAL));
                     let frame = websocket::encode_message(websocket::OP_CLOSE, &payload, &[]);
                     let _ = wr.write_all(&frame).await;
@@ -395,8 +403,8 @@ struct WsReader {
     decoder: FrameDecoder,
     assembler: Assembler,
     writer: Writer,
-    /// We answered (or sent) a close frame; nothing more is written.
-    close_sent: bool,
+    /// Shared with [`Connection::close_sent`].
+    close_sent: Arc<AtomicBool>,
 }
 
 impl WsReader {
@@ -433,7 +441,7 @@ impl WsReader {
                 }
                 Ok(Incoming::Ping(p)) => {
                     sink.log.received_other(&sink.name, "WebSocket ping", &p);
-                    if !self.close_sent {
+                    if !self.close_sent.load(Ordering::SeqCst) {
                         let pong = websocket::encode_message(websocket::OP_PONG, &p, &[]);
                         self.write(&pong).await;
                         sink.log.event(&sink.name, "answered with a WebSocket pong");
@@ -449,8 +457,7 @@ impl WsReader {
                     };
                     sink.log.received_other(&sink.name, text, &raw);
                     // Echo the close; the server then ends the TCP connection.
-                    if !self.close_sent {
-                        self.close_sent = true;
+                    if !self.close_sent.swap(true, Ordering::SeqCst) {
                         let payload = websocket::close_payload(code.map(|_| CLOSE_NORMAL));
                         let frame = websocket::encode_message(websocket::OP_CLOSE, &payload, &[]);
                         self.write(&frame).await;
