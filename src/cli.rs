@@ -2,6 +2,7 @@
 //! live in [`crate::app`].
 
 use crate::codec::ProtocolVersion;
+use crate::target::WebSocketUrl;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -58,9 +59,14 @@ pub struct RunArgs {
     /// A running broker, `tcp://HOST:PORT` (default: the embedded broker).
     #[arg(long, value_name = "tcp://HOST:PORT", value_parser = parse_tcp_target, conflicts_with = "spawn")]
     pub target: Option<String>,
-    /// Start the broker with this shell command; `{port}` is replaced by a free port.
+    /// Start the broker with this shell command; `{port}` is replaced by a free port
+    /// (and `{ws_port}`, if present, by another one for MQTT over WebSocket).
     #[arg(long, value_name = "COMMAND", value_parser = parse_spawn)]
     pub spawn: Option<String>,
+    /// The broker's MQTT-over-WebSocket endpoint, `ws://HOST:PORT/PATH`; enables
+    /// the WebSocket scenarios (capability `websocket`).
+    #[arg(long, value_name = "ws://HOST:PORT/PATH", value_parser = WebSocketUrl::parse)]
+    pub websocket: Option<WebSocketUrl>,
     /// Scenarios run at once.
     #[arg(long, short = 'j', value_name = "N", default_value_t = default_jobs(), value_parser = parse_jobs)]
     pub jobs: usize,
@@ -97,6 +103,7 @@ impl Default for RunArgs {
             selection: Selection::default(),
             target: None,
             spawn: None,
+            websocket: None,
             jobs: default_jobs(),
             timeout: Duration::from_secs(10),
             profile: None,

@@ -36,6 +36,7 @@ where
     Endpoint {
         dial: Some(addr),
         listener: None,
+        ..Default::default()
     }
 }
 
@@ -361,6 +362,7 @@ async fn unreachable_peer_is_an_error_not_a_failure() {
     let ep = Endpoint {
         dial: Some(format!("127.0.0.1:{port}")),
         listener: None,
+        ..Default::default()
     };
     let r = run(
         &scenario("unreachable", V3_1_1, vec![open("a")]),

@@ -3,8 +3,12 @@
 #
 #   mosquitto.sh install      apt-get install -y mosquitto (sudo when not root;
 #                             apt-get update only when the first try fails)
-#   mosquitto.sh start PORT   mosquitto in the foreground on 127.0.0.1:PORT,
-#                             MQTT 3.1, 3.1.1 and 5.0 on that one listener
+#   mosquitto.sh start PORT [WS_PORT]
+#                             mosquitto in the foreground on 127.0.0.1:PORT,
+#                             MQTT 3.1, 3.1.1 and 5.0 on that one listener;
+#                             with WS_PORT also MQTT over WebSocket on
+#                             127.0.0.1:WS_PORT (Debian's build has
+#                             libwebsockets built in)
 #   mosquitto.sh version      prints e.g. "mosquitto 2.0.11"
 #
 # Settings: anonymous access, no persistence, retained messages on, QoS 2 on,
@@ -56,8 +60,12 @@ cmd_version() {
 }
 
 cmd_start() {
-    local port="${1:-}" bin dir conf
+    local port="${1:-}" ws_port="${2:-}" bin dir conf
     check_port "$port"
+    if [ -n "$ws_port" ]; then
+        check_port "$ws_port"
+        [ "$ws_port" != "$port" ] || die "WS_PORT must differ from PORT"
+    fi
     bin="$(mosquitto_bin)" || die "mosquitto is not installed (run: $0 install)"
     dir="$(make_run_dir)"
     conf="$dir/mosquitto.conf"
@@ -81,6 +89,11 @@ log_type warning
 log_type notice
 connection_messages false
 EOF
+    # A websockets listener alone does not count as a listening socket in
+    # mosquitto 2.0.11, so it always comes beside the MQTT one.
+    if [ -n "$ws_port" ]; then
+        printf 'listener %s 127.0.0.1\nprotocol websockets\n' "$ws_port" >>"$conf"
+    fi
     # mosquitto drops root privileges to user "mosquitto" after reading the
     # config; the folder must stay readable for a SIGHUP reload.
     chmod 755 "$dir"

@@ -59,6 +59,7 @@ pub fn run(args: &RunArgs) -> Exit {
     let on_result = progress.clone();
     let options = RunOptions {
         target,
+        websocket: args.websocket.clone(),
         jobs: args.jobs,
         protocols: args.selection.protocol.versions(),
         engine: EngineConfig {

@@ -1,8 +1,8 @@
-//! One TCP connection to the peer, in either role. A task owns the reading
-//! half from the moment the connection exists, cuts the byte stream into
-//! packets with the codec's framer and hands them over as events, so
-//! nothing the peer sends is lost between steps. The write half stays with
-//! the engine.
+//! One connection to the peer, in either role, over TCP or WebSocket. A
+//! task owns the reading half from the moment the connection exists, cuts
+//! the byte stream into packets with the codec's framer and hands them over
+//! as events, so nothing the peer sends is lost between steps. The engine
+//! writes; on WebSocket the reader also answers pings and close frames.
 //!
 //! Memory stays bounded whatever the peer does: the framer rejects a length
 //! claim above the maximum packet size before buffering the body, the event
@@ -10,15 +10,19 @@
 //! the peer through TCP), and a corrupt stream is discarded, not kept.
 
 use super::transcript::Recorder;
+use super::websocket::{self, Assembler, FrameDecoder, Incoming};
 use crate::codec::{self, DecodeError, Framer, Packet, ProtocolVersion};
 use crate::outcome::Note;
+pub use crate::scenario::Transport;
 use bytes::{Bytes, BytesMut};
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Mutex};
 use tokio::task::JoinHandle;
 use tokio::time::{timeout, timeout_at, Instant};
 
@@ -29,6 +33,14 @@ const CORRUPT_EVIDENCE: usize = 256;
 /// How long a connection we closed is still read, so our close is a FIN
 /// and the peer's last bytes are logged.
 const DRAIN_FOR: Duration = Duration::from_secs(5);
+/// How long answering a ping or a close may block the reader.
+const CONTROL_WRITE: Duration = Duration::from_secs(1);
+/// Normal closure (RFC 6455 section 7.4.1).
+const CLOSE_NORMAL: u16 = 1000;
+
+/// The write half, shared with the reader on WebSocket (pongs, close
+/// replies). `None` once we closed our side.
+type Writer = Arc<Mutex<Option<OwnedWriteHalf>>>;
 
 /// Something that happened on the connection, in arrival order.
 #[derive(Debug, Clone)]
@@ -42,6 +54,9 @@ pub enum Event {
     },
     /// A packet (or the stream) that did not decode, with the bytes.
     Malformed { error: DecodeError, raw: Bytes },
+    /// WebSocket only: a frame that breaks the framing rules or carries no
+    /// MQTT bytes (a text frame), with its payload.
+    Transport { error: String, raw: Bytes },
     /// The peer closed the connection; no event follows.
     Closed(Close),
 }
@@ -77,6 +92,9 @@ impl Event {
                     super::transcript::hex(raw)
                 )
             }
+            Event::Transport { error, raw } => {
+                format!("WebSocket: {error} [{}]", super::transcript::hex(raw))
+            }
             Event::Closed(c) => c.to_string(),
         }
     }
@@ -85,7 +103,13 @@ impl Event {
 /// The engine's side of a connection.
 pub struct Connection {
     pub name: String,
-    writer: Option<OwnedWriteHalf>,
+    pub transport: Transport,
+    writer: Writer,
+    /// WebSocket: a close frame went out (ours or the answer to the peer's);
+    /// a second one is never sent.
+    close_sent: Arc<AtomicBool>,
+    /// Whether the scenario may still write (it has not closed our side).
+    writable: bool,
     events: mpsc::Receiver<Event>,
     reader: JoinHandle<()>,
     /// How the connection ended, once the engine has seen it end.
@@ -103,20 +127,63 @@ impl Connection {
         max_packet_size: usize,
         log: Recorder,
     ) -> Connection {
+        Self::start_on(name, stream, None, version, max_packet_size, log)
+    }
+
+    /// Takes over a stream whose WebSocket upgrade is done; `leftover` are
+    /// the bytes that came after the upgrade response.
+    pub fn start_websocket(
+        name: &str,
+        stream: TcpStream,
+        leftover: BytesMut,
+        version: ProtocolVersion,
+        max_packet_size: usize,
+        log: Recorder,
+    ) -> Connection {
+        Self::start_on(name, stream, Some(leftover), version, max_packet_size, log)
+    }
+
+    fn start_on(
+        name: &str,
+        stream: TcpStream,
+        websocket: Option<BytesMut>,
+        version: ProtocolVersion,
+        max_packet_size: usize,
+        log: Recorder,
+    ) -> Connection {
         let _ = stream.set_nodelay(true);
         let (rd, wr) = stream.into_split();
+        let writer: Writer = Arc::new(Mutex::new(Some(wr)));
         let (tx, rx) = mpsc::channel(EVENT_QUEUE);
-        let reader = tokio::spawn(read_loop(
-            rd,
-            version,
-            Framer::new(max_packet_size),
+        let transport = match websocket {
+            Some(_) => Transport::WebSocket,
+            None => Transport::Tcp,
+        };
+        let close_sent = Arc::new(AtomicBool::new(false));
+        let ws = websocket.map(|raw| WsReader {
+            raw,
+            // A frame may carry a whole packet plus the start of the next.
+            decoder: FrameDecoder::new(max_packet_size.saturating_add(8)),
+            assembler: Assembler::default(),
+            writer: writer.clone(),
+            close_sent: close_sent.clone(),
+        });
+        let sink = Sink {
             tx,
             log,
-            name.to_string(),
-        ));
+            name: name.to_string(),
+            version,
+            framer: Framer::new(max_packet_size),
+            draining: false,
+            corrupt: false,
+        };
+        let reader = tokio::spawn(read_loop(rd, ws, sink));
         Connection {
             name: name.to_string(),
-            writer: Some(wr),
+            transport,
+            writer,
+            close_sent,
+            writable: true,
             events: rx,
             reader,
             closed: None,
@@ -162,18 +229,52 @@ impl Connection {
 
     /// Whether we can still write (we have not closed our side).
     pub fn is_writable(&self) -> bool {
-        self.writer.is_some()
+        self.writable
     }
 
-    /// Writes all of `bytes` within `wait`.
+    /// Writes all of `bytes` within `wait`; on WebSocket as one binary frame.
     pub async fn write(&mut self, bytes: &[u8], wait: Duration) -> io::Result<()> {
-        let Some(w) = self.writer.as_mut() else {
+        match self.transport {
+            Transport::Tcp => self.write_raw(bytes, wait).await,
+            Transport::WebSocket => {
+                let frames = websocket::encode_message(websocket::OP_BINARY, bytes, &[]);
+                self.write_raw(&frames, wait).await
+            }
+        }
+    }
+
+    /// WebSocket only: writes `bytes` as a message of `opcode`, cut into
+    /// frames at `splits`.
+    pub async fn write_frames(
+        &mut self,
+        bytes: &[u8],
+        opcode: u8,
+        splits: &[usize],
+        wait: Duration,
+    ) -> io::Result<()> {
+        if self.transport != Transport::WebSocket {
             return Err(io::Error::new(
-                io::ErrorKind::NotConnected,
-                "this connection was closed by the scenario",
+                io::ErrorKind::InvalidInput,
+                "WebSocket frames on a TCP connection",
             ));
-        };
-        match timeout(wait, w.write_all(bytes)).await {
+        }
+        let frames = websocket::encode_message(opcode, bytes, splits);
+        self.write_raw(&frames, wait).await
+    }
+
+    async fn write_raw(&mut self, bytes: &[u8], wait: Duration) -> io::Result<()> {
+        if !self.writable {
+            return Err(not_connected());
+        }
+        let written = timeout(wait, async {
+            let mut w = self.writer.lock().await;
+            match w.as_mut() {
+                Some(w) => w.write_all(bytes).await,
+                None => Err(not_connected()),
+            }
+        })
+        .await;
+        match written {
             Ok(r) => r,
             Err(_) => Err(io::Error::new(
                 io::ErrorKind::TimedOut,
@@ -182,107 +283,249 @@ impl Connection {
         }
     }
 
-    /// Ends our side with a FIN. The reader goes on, so the peer's answer
-    /// (its close) is still seen and unread bytes never turn our close into
-    /// a reset.
+    /// Ends our side with a FIN (on WebSocket after a close frame). The
+    /// reader goes on, so the peer's answer (its close) is still seen and
+    /// unread bytes never turn our close into a reset.
     pub async fn close(&mut self) {
-        if let Some(mut w) = self.writer.take() {
-            let _ = timeout(Duration::from_secs(1), w.shutdown()).await;
-        }
+        self.writable = false;
+        let _ = timeout(Duration::from_secs(1), async {
+            let mut w = self.writer.lock().await;
+            if let Some(mut wr) = w.take() {
+                if self.transport == Transport::WebSocket
+                    && !self.close_sent.swap(true, Ordering::SeqCst)
+                {
+                    let payload = websocket::close_payload(Some(CLOSE_NORMAL));
+                    let frame = websocket::encode_message(websocket::OP_CLOSE, &payload, &[]);
+                    let _ = wr.write_all(&frame).await;
+                }
+                let _ = wr.shutdown().await;
+            }
+        })
+        .await;
     }
 
     /// Ends the connection with a reset (SO_LINGER 0, then close).
-    pub fn reset(&mut self) {
-        if let Some(w) = self.writer.take() {
-            let _ = w.as_ref().set_zero_linger();
-            drop(w);
-        }
-        // Dropping the read half too closes the socket.
+    pub async fn reset(&mut self) {
+        self.writable = false;
+        // The reader may hold the writer for a moment (a pong); stop it first.
         self.reader.abort();
+        if let Ok(mut w) = timeout(CONTROL_WRITE, self.writer.lock()).await {
+            if let Some(w) = w.take() {
+                let _ = w.as_ref().set_zero_linger();
+                drop(w);
+            }
+        }
         self.closed
             .get_or_insert(Close::Error("reset by mqttspec".into()));
     }
 }
 
-async fn read_loop(
-    mut rd: OwnedReadHalf,
-    version: ProtocolVersion,
-    mut framer: Framer,
+fn not_connected() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotConnected,
+        "this connection was closed by the scenario",
+    )
+}
+
+/// Where the reader puts what it found: packets through the framer, then
+/// events to the engine (or only the transcript once the engine let go).
+struct Sink {
     tx: mpsc::Sender<Event>,
     log: Recorder,
     name: String,
-) {
-    let mut buf = BytesMut::with_capacity(8 * 1024);
-    let mut corrupt = false;
-    let mut draining = false;
-    let mut drain_until: Option<Instant> = None;
-    let close = loop {
-        if !corrupt {
-            loop {
-                let ev = match framer.next_frame(&mut buf) {
-                    Ok(Some(frame)) => match codec::decode(&frame, version) {
-                        Ok(decoded) => {
-                            log.received(&name, &decoded.packet, &frame);
-                            Event::Packet {
-                                packet: Box::new(decoded.packet),
-                                raw: frame,
-                                notes: decoded
-                                    .notes
-                                    .into_iter()
-                                    .map(|n| Note {
-                                        statement: n.statement.map(str::to_string),
-                                        message: format!(
-                                            "{} at byte {}: {}",
-                                            n.field, n.offset, n.message
-                                        ),
-                                    })
-                                    .collect(),
-                            }
-                        }
-                        Err(error) => {
-                            log.malformed(&name, &error, &frame);
-                            Event::Malformed { error, raw: frame }
-                        }
-                    },
-                    Ok(None) => break,
-                    Err(error) => {
-                        // The stream cannot be resynchronised: keep a little
-                        // evidence and throw away everything after it.
-                        let keep = buf.len().min(CORRUPT_EVIDENCE);
-                        let raw = buf.split_to(keep).freeze();
-                        buf.clear();
-                        corrupt = true;
-                        log.malformed(&name, &error, &raw);
-                        Event::Malformed { error, raw }
-                    }
-                };
-                if !draining && tx.send(ev).await.is_err() {
-                    draining = true;
-                }
-                if corrupt {
-                    break;
-                }
-            }
+    version: ProtocolVersion,
+    framer: Framer,
+    /// The engine stopped taking events: only log.
+    draining: bool,
+    /// The stream broke: nothing after it is read as packets.
+    corrupt: bool,
+}
+
+impl Sink {
+    async fn emit(&mut self, ev: Event) {
+        if !self.draining && self.tx.send(ev).await.is_err() {
+            self.draining = true;
         }
-        if corrupt {
+    }
+
+    /// Every whole packet in `buf`, as events.
+    async fn packets(&mut self, buf: &mut BytesMut) {
+        while !self.corrupt {
+            let ev = match self.framer.next_frame(buf) {
+                Ok(Some(frame)) => match codec::decode(&frame, self.version) {
+                    Ok(decoded) => {
+                        self.log.received(&self.name, &decoded.packet, &frame);
+                        Event::Packet {
+                            packet: Box::new(decoded.packet),
+                            raw: frame,
+                            notes: decoded
+                                .notes
+                                .into_iter()
+                                .map(|n| Note {
+                                    statement: n.statement.map(str::to_string),
+                                    message: format!(
+                                        "{} at byte {}: {}",
+                                        n.field, n.offset, n.message
+                                    ),
+                                })
+                                .collect(),
+                        }
+                    }
+                    Err(error) => {
+                        self.log.malformed(&self.name, &error, &frame);
+                        Event::Malformed { error, raw: frame }
+                    }
+                },
+                Ok(None) => break,
+                Err(error) => {
+                    // The stream cannot be resynchronised: keep a little
+                    // evidence and throw away everything after it.
+                    let keep = buf.len().min(CORRUPT_EVIDENCE);
+                    let raw = buf.split_to(keep).freeze();
+                    buf.clear();
+                    self.corrupt = true;
+                    self.log.malformed(&self.name, &error, &raw);
+                    Event::Malformed { error, raw }
+                }
+            };
+            self.emit(ev).await;
+        }
+        if self.corrupt {
             buf.clear();
         }
-        if buf.capacity() - buf.len() < 4096 {
-            buf.reserve(8 * 1024);
+    }
+}
+
+/// The WebSocket layer of a reader.
+struct WsReader {
+    /// Received bytes not yet cut into frames.
+    raw: BytesMut,
+    decoder: FrameDecoder,
+    assembler: Assembler,
+    writer: Writer,
+    /// Shared with [`Connection::close_sent`].
+    close_sent: Arc<AtomicBool>,
+}
+
+impl WsReader {
+    /// Cuts whole frames out of `raw`: binary bytes go to the MQTT stream
+    /// `buf` (and on to the framer), the rest is answered or reported.
+    async fn frames(&mut self, buf: &mut BytesMut, sink: &mut Sink) {
+        while !sink.corrupt {
+            let frame = match self.decoder.next_frame(&mut self.raw) {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(e) => {
+                    let keep = self.raw.len().min(CORRUPT_EVIDENCE);
+                    let raw = self.raw.split_to(keep).freeze();
+                    self.broken(e.0, raw, sink).await;
+                    break;
+                }
+            };
+            let opcode = frame.opcode;
+            let raw = frame.payload.clone();
+            match self.assembler.accept(frame) {
+                Ok(Incoming::Binary(bytes)) => {
+                    buf.extend_from_slice(&bytes);
+                    sink.packets(buf).await;
+                }
+                Ok(Incoming::Text(bytes)) => {
+                    // MQTT packets travel in binary frames only (MQTT-6.0.0-1).
+                    let error = format!(
+                        "a {} frame with {} bytes; MQTT packets travel in binary frames (MQTT-6.0.0-1)",
+                        if opcode == websocket::OP_TEXT { "text" } else { "text continuation" },
+                        bytes.len()
+                    );
+                    sink.log.received_other(&sink.name, error.clone(), &bytes);
+                    sink.emit(Event::Transport { error, raw: bytes }).await;
+                }
+                Ok(Incoming::Ping(p)) => {
+                    sink.log.received_other(&sink.name, "WebSocket ping", &p);
+                    if !self.close_sent.load(Ordering::SeqCst) {
+                        let pong = websocket::encode_message(websocket::OP_PONG, &p, &[]);
+                        self.write(&pong).await;
+                        sink.log.event(&sink.name, "answered with a WebSocket pong");
+                    }
+                }
+                Ok(Incoming::Pong(p)) => {
+                    sink.log.received_other(&sink.name, "WebSocket pong", &p);
+                }
+                Ok(Incoming::Close(code, reason)) => {
+                    let text = match code {
+                        Some(c) => format!("WebSocket close frame, status {c} {reason:?}"),
+                        None => "WebSocket close frame without a status".to_string(),
+                    };
+                    sink.log.received_other(&sink.name, text, &raw);
+                    // Echo the close; the server then ends the TCP connection.
+                    if !self.close_sent.swap(true, Ordering::SeqCst) {
+                        let payload = websocket::close_payload(code.map(|_| CLOSE_NORMAL));
+                        let frame = websocket::encode_message(websocket::OP_CLOSE, &payload, &[]);
+                        self.write(&frame).await;
+                        sink.log
+                            .event(&sink.name, "answered with a WebSocket close frame");
+                    }
+                }
+                Err(e) => self.broken(e.0, raw, sink).await,
+            }
         }
-        let read = if draining || tx.is_closed() {
-            draining = true;
+        if sink.corrupt {
+            self.raw.clear();
+        }
+    }
+
+    async fn broken(&mut self, error: String, raw: Bytes, sink: &mut Sink) {
+        sink.corrupt = true;
+        self.raw.clear();
+        let error = format!("broken framing: {error}");
+        sink.log
+            .received_other(&sink.name, format!("WebSocket {error}"), &raw);
+        sink.emit(Event::Transport { error, raw }).await;
+    }
+
+    /// A control answer; best effort, bounded in time.
+    async fn write(&self, bytes: &[u8]) {
+        let _ = timeout(CONTROL_WRITE, async {
+            if let Some(w) = self.writer.lock().await.as_mut() {
+                let _ = w.write_all(bytes).await;
+            }
+        })
+        .await;
+    }
+}
+
+async fn read_loop(mut rd: OwnedReadHalf, mut ws: Option<WsReader>, mut sink: Sink) {
+    // The MQTT byte stream (on WebSocket: the binary payloads).
+    let mut buf = BytesMut::with_capacity(8 * 1024);
+    let mut drain_until: Option<Instant> = None;
+    // Bytes that came with the upgrade response.
+    if let Some(w) = ws.as_mut() {
+        w.frames(&mut buf, &mut sink).await;
+    }
+    let close = loop {
+        sink.packets(&mut buf).await;
+        let target = match ws.as_mut() {
+            Some(w) => &mut w.raw,
+            None => &mut buf,
+        };
+        if sink.corrupt {
+            target.clear();
+        }
+        if target.capacity() - target.len() < 4096 {
+            target.reserve(8 * 1024);
+        }
+        let read = if sink.draining || sink.tx.is_closed() {
+            sink.draining = true;
             let until = *drain_until.get_or_insert_with(|| Instant::now() + DRAIN_FOR);
-            match timeout_at(until, rd.read_buf(&mut buf)).await {
+            match timeout_at(until, rd.read_buf(target)).await {
                 Ok(r) => r,
                 Err(_) => return,
             }
         } else {
             tokio::select! {
-                r = rd.read_buf(&mut buf) => r,
+                r = rd.read_buf(target) => r,
                 // The engine let go of the connection: stop waiting for it
                 // to consume events and only drain.
-                _ = tx.closed() => { draining = true; continue; }
+                _ = sink.tx.closed() => { sink.draining = true; continue; }
             }
         };
         match read {
@@ -291,9 +534,12 @@ async fn read_loop(
             Err(e) if e.kind() == io::ErrorKind::ConnectionReset => break Close::Reset,
             Err(e) => break Close::Error(e.to_string()),
         }
+        if let Some(w) = ws.as_mut() {
+            w.frames(&mut buf, &mut sink).await;
+        }
     };
-    log.event(&name, close.to_string());
-    if !draining {
-        let _ = tx.send(Event::Closed(close)).await;
+    sink.log.event(&sink.name, close.to_string());
+    if !sink.draining {
+        let _ = sink.tx.send(Event::Closed(close)).await;
     }
 }

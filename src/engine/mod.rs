@@ -14,6 +14,7 @@ pub mod steps;
 pub mod transcript;
 pub mod vars;
 pub mod verdict;
+pub mod websocket;
 
 use crate::codec::ProtocolVersion;
 use crate::outcome::ScenarioResult;

@@ -5,11 +5,12 @@ use super::matcher::{match_packet, show, Captures, MatchError};
 use super::transcript::{describe, Recorder};
 use super::vars::Vars;
 use super::verdict::{Evidence, Judge, Stop};
+use super::websocket::{self, SUBPROTOCOL};
 use super::EngineConfig;
 use crate::codec::{self, Overrides, Packet, ProtocolVersion};
 use crate::scenario::{
     Accept, Check, CloseStep, DisconnectStep, Expect, ExpectClose, ExpectNothing, ExpectUnordered,
-    Open, Payload, Role, Scenario, Send, Step,
+    Open, Payload, Role, Scenario, Send, Step, Transport, WsOpcode,
 };
 use crate::target::Endpoint;
 use bytes::BytesMut;
@@ -166,8 +167,21 @@ impl<'a> Runner<'a> {
                 self.error("`open` needs a broker; this scenario tests a client (use accept)")
             );
         }
-        let Some(addr) = self.endpoint.dial.clone() else {
-            return Err(self.error("the target is a listener; `open` needs a broker to connect to"));
+        let ws_url = match o.transport {
+            Transport::Tcp => None,
+            Transport::WebSocket => match &self.endpoint.websocket {
+                Some(u) => Some(u.clone()),
+                None => return Err(self.error(crate::scenario::profile::NO_WEBSOCKET)),
+            },
+        };
+        let addr = match (&ws_url, &self.endpoint.dial) {
+            (Some(u), _) => u.authority.clone(),
+            (None, Some(a)) => a.clone(),
+            (None, None) => {
+                return Err(
+                    self.error("the target is a listener; `open` needs a broker to connect to")
+                )
+            }
         };
         if let Some(mut old) = self.conns.remove(&o.name) {
             old.close().await;
@@ -183,7 +197,10 @@ impl<'a> Runner<'a> {
             }
         };
         self.log.event(&o.name, format!("connected to {addr}"));
-        self.start_connection(&o.name, stream);
+        match &ws_url {
+            None => self.start_connection(&o.name, stream),
+            Some(url) => self.upgrade(o, stream, url, within).await?,
+        }
         let Some(connect) = &o.connect else {
             return Ok(());
         };
@@ -199,6 +216,82 @@ impl<'a> Runner<'a> {
             self.expect(&expect).await?;
         }
         Ok(())
+    }
+
+    /// The WebSocket upgrade of `open`, then the connection on top of it.
+    async fn upgrade(
+        &mut self,
+        o: &Open,
+        mut stream: TcpStream,
+        url: &websocket::WebSocketUrl,
+        within: Duration,
+    ) -> StepResult {
+        let log = self.log.clone();
+        let name = o.name.clone();
+        let upgrade = websocket::handshake(&mut stream, url, within, |request| {
+            log.event(
+                &name,
+                format!("WebSocket upgrade request:\n{}", request.trim_end()),
+            )
+        })
+        .await;
+        let upgrade = match upgrade {
+            Ok(u) => u,
+            Err(e) => {
+                self.log
+                    .event(&o.name, format!("WebSocket upgrade failed: {e}"));
+                return Err(self.error(format_args!("WebSocket upgrade to {url} failed: {e}")));
+            }
+        };
+        self.log.event(
+            &o.name,
+            format!(
+                "WebSocket upgrade response:\n{}",
+                upgrade.response.trim_end()
+            ),
+        );
+        let conn = Connection::start_websocket(
+            &o.name,
+            stream,
+            upgrade.leftover,
+            self.version,
+            self.config.max_packet_size,
+            self.log.clone(),
+        );
+        self.conns.insert(o.name.clone(), conn);
+        if upgrade.subprotocol.as_deref() == Some(SUBPROTOCOL) {
+            return Ok(());
+        }
+        // MQTT-6.0.0-4: the server selects and returns `mqtt`. Judged by the
+        // open's `checks`, else by MQTT-6.0.0-4 when the scenario checks it.
+        let check = if o.check.checks.is_some() {
+            o.check.clone()
+        } else if self
+            .scenario
+            .requirements
+            .iter()
+            .any(|r| r == "MQTT-6.0.0-4")
+        {
+            Check {
+                checks: Some("MQTT-6.0.0-4".into()),
+                level: o.check.level,
+            }
+        } else {
+            return Err(self.error(format_args!(
+                "the WebSocket server selected no `{SUBPROTOCOL}` subprotocol (MQTT-6.0.0-4), \
+                 so this scenario cannot go on; a scenario checking MQTT-6.0.0-4 judges it"
+            )));
+        };
+        let observed = match &upgrade.subprotocol {
+            Some(p) => format!("Sec-WebSocket-Protocol: {p}"),
+            None => "no Sec-WebSocket-Protocol header".to_string(),
+        };
+        self.fail(
+            &check,
+            format!("the WebSocket upgrade response selected no `{SUBPROTOCOL}` subprotocol ({observed})"),
+            Some(format!("Sec-WebSocket-Protocol: {SUBPROTOCOL}")),
+            Some(observed),
+        )
     }
 
     fn start_connection(&mut self, name: &str, stream: TcpStream) {
@@ -257,17 +350,35 @@ impl<'a> Runner<'a> {
     // ---- send ------------------------------------------------------------
 
     async fn send(&mut self, s: &Send) -> StepResult {
+        let framing = if s.ws_opcode.is_some() || !s.ws_split.is_empty() {
+            if self.conn(&s.on)?.transport != Transport::WebSocket {
+                return Err(self.error(format_args!(
+                    "`ws_opcode`/`ws_split` need a WebSocket connection; `{}` is TCP",
+                    s.on
+                )));
+            }
+            Some(Framing {
+                opcode: s.ws_opcode.unwrap_or_default(),
+                splits: s.ws_split.clone(),
+            })
+        } else {
+            None
+        };
         match &s.payload {
             Payload::Packet {
                 template,
                 overrides,
-            } => self.send_template(&s.on, template, overrides).await,
+            } => {
+                self.send_framed(&s.on, template, overrides, framing.as_ref())
+                    .await
+            }
             Payload::Raw(bytes) => {
                 let text = match decode_for_log(bytes, self.version) {
                     Some(p) => format!("raw bytes: {p}"),
                     None => "raw bytes".to_string(),
                 };
-                self.write(&s.on, text, bytes).await
+                self.write_framed(&s.on, text, bytes, framing.as_ref())
+                    .await
             }
         }
     }
@@ -278,6 +389,16 @@ impl<'a> Runner<'a> {
         on: &str,
         template: &Value,
         overrides: &Overrides,
+    ) -> StepResult {
+        self.send_framed(on, template, overrides, None).await
+    }
+
+    async fn send_framed(
+        &mut self,
+        on: &str,
+        template: &Value,
+        overrides: &Overrides,
+        framing: Option<&Framing>,
     ) -> StepResult {
         let mut value = self.vars.substitute(template).map_err(|e| self.error(e))?;
         let conn = self.conn(on)?;
@@ -298,7 +419,7 @@ impl<'a> Runner<'a> {
         if *overrides != Overrides::default() {
             text.push_str(&format!(" with overrides {}", overrides_text(overrides)));
         }
-        self.write(on, text, &buf).await
+        self.write_framed(on, text, &buf, framing).await
     }
 
     /// What later steps and the cleanup need to know about a sent packet.
@@ -331,18 +452,57 @@ impl<'a> Runner<'a> {
         }
     }
 
-    async fn write(&mut self, on: &str, text: String, bytes: &[u8]) -> StepResult {
+    async fn write_framed(
+        &mut self,
+        on: &str,
+        mut text: String,
+        bytes: &[u8],
+        framing: Option<&Framing>,
+    ) -> StepResult {
         let wait = self.config.step_timeout;
         let log = self.log.clone();
+        if let Some(last) = framing.and_then(|f| f.splits.last()) {
+            if *last >= bytes.len() {
+                return Err(self.error(format_args!(
+                    "`ws_split` offset {last} is not inside the {} bytes sent",
+                    bytes.len()
+                )));
+            }
+        }
         let conn = self.conn(on)?;
         if !conn.is_writable() {
             return Err(self.error(format_args!(
                 "connection `{on}` was already closed by the scenario"
             )));
         }
+        if let Some(f) = framing {
+            let kind = match f.opcode {
+                WsOpcode::Text => "text",
+                WsOpcode::Binary => "binary",
+            };
+            if f.splits.is_empty() {
+                text.push_str(&format!(" (in one WebSocket {kind} frame)"));
+            } else {
+                text.push_str(&format!(
+                    " (as a WebSocket {kind} message in {} frames, cut at {:?})",
+                    f.splits.len() + 1,
+                    f.splits
+                ));
+            }
+        }
         // Logged before writing, so the answer never appears before the question.
         log.sent(on, text, bytes);
-        if let Err(e) = conn.write(bytes, wait).await {
+        let written = match framing {
+            None => conn.write(bytes, wait).await,
+            Some(f) => {
+                let opcode = match f.opcode {
+                    WsOpcode::Text => websocket::OP_TEXT,
+                    WsOpcode::Binary => websocket::OP_BINARY,
+                };
+                conn.write_frames(bytes, opcode, &f.splits, wait).await
+            }
+        };
+        if let Err(e) = written {
             // Not a verdict by itself: the peer may have closed on purpose,
             // and the next expectation on this connection will say so.
             log.event(on, format!("write failed: {e}"));
@@ -695,7 +855,7 @@ impl<'a> Runner<'a> {
         let log = self.log.clone();
         let conn = self.conn(&c.on)?;
         if c.reset {
-            conn.reset();
+            conn.reset().await;
             log.event(&c.on, "reset by mqttspec (RST)");
         } else {
             conn.close().await;
@@ -703,6 +863,12 @@ impl<'a> Runner<'a> {
         }
         Ok(())
     }
+}
+
+/// How a WebSocket `send` frames its bytes.
+struct Framing {
+    opcode: WsOpcode,
+    splits: Vec<usize>,
 }
 
 /// Packet identifiers a template leaves out: PUBLISH with QoS > 0,

@@ -55,6 +55,11 @@ impl Recorder {
         );
     }
 
+    /// Something received that is not an MQTT packet (a WebSocket frame).
+    pub fn received_other(&self, conn: &str, text: impl Into<String>, raw: &[u8]) {
+        self.push(conn, Direction::Received, text.into(), hex(raw));
+    }
+
     pub fn event(&self, conn: &str, text: impl Into<String>) {
         self.push(conn, Direction::Event, text.into(), String::new());
     }

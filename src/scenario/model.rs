@@ -105,6 +105,26 @@ pub struct Open {
     pub connack: Option<Value>,
     pub check: Check,
     pub within: Option<Duration>,
+    /// How the connection carries MQTT. On WebSocket, `check` also covers
+    /// the subprotocol the server selects in the handshake.
+    pub transport: Transport,
+}
+
+/// The network transport of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Transport {
+    #[default]
+    Tcp,
+    /// RFC 6455, subprotocol `mqtt` (section 6 of both versions).
+    WebSocket,
+}
+
+/// The data frame type a WebSocket `send` uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WsOpcode {
+    Text,
+    #[default]
+    Binary,
 }
 
 #[derive(Debug, Clone)]
@@ -128,6 +148,11 @@ pub enum Payload {
 pub struct Send {
     pub on: String,
     pub payload: Payload,
+    /// WebSocket only: the frame type (default binary).
+    pub ws_opcode: Option<WsOpcode>,
+    /// WebSocket only: cut the bytes into frames at these offsets
+    /// (increasing, each inside the bytes).
+    pub ws_split: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]

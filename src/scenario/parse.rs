@@ -408,7 +408,18 @@ fn parse_scenario(
     }
     let mut steps = Vec::with_capacity(step_nodes.len());
     for s in step_nodes {
-        steps.push(ctx.step(s)?);
+        let step = ctx.step(s)?;
+        // Without the capability the scenario would run, and fail, on
+        // targets with no WebSocket endpoint instead of being skipped.
+        if let Step::Open(o) = &step {
+            if o.transport == Transport::WebSocket && !needs.iter().any(|c| c == "websocket") {
+                return Err(DeError::at(
+                    s.loc,
+                    "a `transport: websocket` connection needs `needs: [websocket]` in the scenario",
+                ));
+            }
+        }
+        steps.push(step);
     }
 
     Ok(Scenario {
@@ -486,6 +497,8 @@ fn requirements(
 struct Conn {
     /// Where it was closed, if it is closed now.
     closed_at: Option<Loc>,
+    /// Whether it runs over WebSocket (for the `ws_` keys of `send`).
+    websocket: bool,
 }
 
 struct StepContext<'a> {
@@ -632,9 +645,12 @@ impl StepContext<'_> {
     fn on(&self, node: &Node) -> Result<String, DeError> {
         let name = connection_name(node)?;
         match self.connections.get(&name) {
-            Some(Conn { closed_at: None }) => Ok(name),
+            Some(Conn {
+                closed_at: None, ..
+            }) => Ok(name),
             Some(Conn {
                 closed_at: Some(at),
+                ..
             }) => Err(DeError::at(
                 node.loc,
                 format!(
@@ -655,26 +671,31 @@ impl StepContext<'_> {
         }
     }
 
-    fn start(&mut self, node: &Node, name: &str) -> Result<(), DeError> {
-        if let Some(Conn { closed_at: None }) = self.connections.get(name) {
+    fn start(&mut self, node: &Node, name: &str, websocket: bool) -> Result<(), DeError> {
+        if let Some(Conn {
+            closed_at: None, ..
+        }) = self.connections.get(name)
+        {
             return Err(DeError::at(
                 node.loc,
                 format!("connection `{name}` is already open; close it first or use another name"),
             ));
         }
-        self.connections
-            .insert(name.to_owned(), Conn { closed_at: None });
+        self.connections.insert(
+            name.to_owned(),
+            Conn {
+                closed_at: None,
+                websocket,
+            },
+        );
         self.opened.insert(name.to_owned());
         Ok(())
     }
 
     fn end(&mut self, name: &str, at: Loc) {
-        self.connections.insert(
-            name.to_owned(),
-            Conn {
-                closed_at: Some(at),
-            },
-        );
+        if let Some(c) = self.connections.get_mut(name) {
+            c.closed_at = Some(at);
+        }
     }
 
     fn open(&mut self, key: &Node, body: &Node) -> Result<Open, DeError> {
@@ -686,7 +707,7 @@ impl StepContext<'_> {
         }
         if body.as_str().is_some() {
             let name = connection_name(body)?;
-            self.start(body, &name)?;
+            self.start(body, &name, false)?;
             return Ok(Open {
                 name,
                 connect: Some(Value::Object(Default::default())),
@@ -694,15 +715,36 @@ impl StepContext<'_> {
                 connack: Some(default_connack()),
                 check: Check::default(),
                 within: None,
+                transport: Transport::Tcp,
             });
         }
         let f = Fields::new(
             body,
             "a connection name or {name: ..., connect: ..., connack: ...}",
             &[
-                "name", "connect", "override", "connack", "checks", "level", "within",
+                "name",
+                "connect",
+                "override",
+                "connack",
+                "checks",
+                "level",
+                "within",
+                "transport",
             ],
         )?;
+        let transport = match f.get("transport") {
+            None => Transport::Tcp,
+            Some(n) => match string(n, "a transport (tcp or websocket)")? {
+                "tcp" => Transport::Tcp,
+                "websocket" => Transport::WebSocket,
+                other => {
+                    return Err(DeError::at(
+                        n.loc,
+                        format!("unknown transport `{other}`, expected `tcp` or `websocket`"),
+                    ))
+                }
+            },
+        };
         let name_node = f.req("name")?;
         let name = connection_name(name_node)?;
         // The client ID may refer to the connection being opened.
@@ -756,7 +798,8 @@ impl StepContext<'_> {
             None if connect.is_none() => None,
             None => Some(default_connack()),
         };
-        if connack.is_none() {
+        // On WebSocket the check also covers the handshake.
+        if connack.is_none() && transport == Transport::Tcp {
             for k in ["checks", "level", "within"] {
                 if let Some(n) = f.get(k) {
                     return Err(DeError::at(
@@ -768,7 +811,7 @@ impl StepContext<'_> {
         }
         let check = self.check(&f)?;
         let within = f.get("within").map(duration).transpose()?;
-        self.start(name_node, &name)?;
+        self.start(name_node, &name, transport == Transport::WebSocket)?;
         self.captured.extend(captures);
         Ok(Open {
             name,
@@ -777,6 +820,7 @@ impl StepContext<'_> {
             connack,
             check,
             within,
+            transport,
         })
     }
 
@@ -798,7 +842,7 @@ impl StepContext<'_> {
             (f.req("name")?, f.get("within").map(duration).transpose()?)
         };
         let name = connection_name(name_node)?;
-        self.start(name_node, &name)?;
+        self.start(name_node, &name, false)?;
         Ok(Accept { name, within })
     }
 
@@ -806,9 +850,46 @@ impl StepContext<'_> {
         let f = Fields::new(
             body,
             "{on: ..., packet: ...} or {on: ..., raw: ...}",
-            &["on", "packet", "raw", "override"],
+            &["on", "packet", "raw", "override", "ws_opcode", "ws_split"],
         )?;
-        let on = self.on(f.req("on")?)?;
+        let on_node = f.req("on")?;
+        let on = self.on(on_node)?;
+        let websocket = self.connections.get(&on).is_some_and(|c| c.websocket);
+        for k in ["ws_opcode", "ws_split"] {
+            if let (Some(n), false) = (f.get(k), websocket) {
+                return Err(DeError::at(
+                    n.loc,
+                    format!("`{k}` applies to WebSocket connections; `{on}` was not opened with `transport: websocket`"),
+                ));
+            }
+        }
+        let ws_opcode = match f.get("ws_opcode") {
+            None => None,
+            Some(n) => Some(match string(n, "a frame type (text or binary)")? {
+                "text" => WsOpcode::Text,
+                "binary" => WsOpcode::Binary,
+                other => {
+                    return Err(DeError::at(
+                        n.loc,
+                        format!("unknown ws_opcode `{other}`, expected `text` or `binary`"),
+                    ))
+                }
+            }),
+        };
+        let ws_split = match f.get("ws_split") {
+            None => Vec::new(),
+            Some(n) => {
+                let offsets = from_node::<Vec<usize>>(n)?;
+                if offsets.is_empty() || offsets[0] == 0 || offsets.windows(2).any(|w| w[0] >= w[1])
+                {
+                    return Err(DeError::at(
+                        n.loc,
+                        "`ws_split` takes increasing byte offsets above 0, e.g. [2, 5]",
+                    ));
+                }
+                offsets
+            }
+        };
         let payload = match (f.get("packet"), f.get("raw")) {
             (Some(p), None) => {
                 let template = self.template(p, &[])?;
@@ -839,7 +920,23 @@ impl StepContext<'_> {
             }
             (None, None) => return Err(DeError::at(body.loc, "missing field `packet` (or `raw`)")),
         };
-        Ok(Send { on, payload })
+        if let (Payload::Raw(bytes), Some(last)) = (&payload, ws_split.last()) {
+            if *last >= bytes.len() {
+                return Err(DeError::at(
+                    on_node.loc,
+                    format!(
+                        "`ws_split` offset {last} is not inside the {} bytes sent",
+                        bytes.len()
+                    ),
+                ));
+            }
+        }
+        Ok(Send {
+            on,
+            payload,
+            ws_opcode,
+            ws_split,
+        })
     }
 
     fn expect_fields(&mut self, f: &Fields<'_>) -> Result<Expect, DeError> {

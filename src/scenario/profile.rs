@@ -35,10 +35,14 @@ pub const CAPABILITIES: &[&str] = &[
     "authorization",
     "client_id_rejection",
     "enhanced_auth",
+    "websocket",
     "no_qos2",
     "no_retain",
     "no_wildcards",
 ];
+
+/// Why a WebSocket scenario is skipped on a target without that endpoint.
+pub const NO_WEBSOCKET: &str = "no WebSocket endpoint (give --websocket or {ws_port} in --spawn)";
 
 /// Supported unless a profile says otherwise.
 pub const STANDARD: &[&str] = &[
@@ -200,6 +204,12 @@ impl Profile {
         Ok(profile)
     }
 
+    /// Marks `cap` supported or not, whatever the profile file said; for
+    /// capabilities that come from the target (`websocket`).
+    pub fn set_supported(&mut self, cap: &str, on: bool) {
+        self.set(cap, on);
+    }
+
     fn set(&mut self, cap: &str, on: bool) {
         match negated(cap) {
             Some(base) => self.set(base, !on),
@@ -236,6 +246,7 @@ impl Profile {
         let how = match cap.as_str() {
             "credentials" => "describe the broker in a profile (--profile) with `credentials: {username: ..., password: ...}`".to_string(),
             "authorization" => "describe the broker in a profile (--profile) with `denied_topic: ...`".to_string(),
+            "websocket" => return Some(NO_WEBSOCKET.to_string()),
             c if negated(c).is_some() => format!(
                 "it applies only to brokers without `{}`; mark that unsupported in the profile (--profile)",
                 negated(c).unwrap_or_default()
@@ -330,7 +341,7 @@ mod tests {
             "{e}"
         );
         let e = Profile::from_str("p.yaml", "supports: [qos3]\n").unwrap_err();
-        assert_eq!(e.to_string().split('(').next().unwrap(), "p.yaml:1:12: unknown capability `qos3`, expected one of `retain`, `qos1`, `qos2`, `wildcards`, `zero_length_client_id`, `dollar_topics`, `shared_subscriptions`, `subscription_identifiers`, `topic_alias`, `session_persistence`, `credentials`, `authorization`, `client_id_rejection`, `enhanced_auth`, `no_qos2`, `no_retain`, `no_wildcards`");
+        assert_eq!(e.to_string().split('(').next().unwrap(), "p.yaml:1:12: unknown capability `qos3`, expected one of `retain`, `qos1`, `qos2`, `wildcards`, `zero_length_client_id`, `dollar_topics`, `shared_subscriptions`, `subscription_identifiers`, `topic_alias`, `session_persistence`, `credentials`, `authorization`, `client_id_rejection`, `enhanced_auth`, `websocket`, `no_qos2`, `no_retain`, `no_wildcards`");
         let e =
             Profile::from_str("p.yaml", "supports: [qos2]\nunsupported: [no_qos2]\n").unwrap_err();
         assert!(e.message.contains("set twice"), "{e}");

@@ -9,6 +9,7 @@ mod port;
 mod spawn;
 
 use crate::codec::ProtocolVersion;
+pub use crate::engine::websocket::WebSocketUrl;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +24,8 @@ pub enum Target {
     /// A broker already running at `host:port`.
     Tcp(String),
     /// A broker started with `sh -c`; `{port}` in the command is replaced by
-    /// a free port on 127.0.0.1.
+    /// a free port on 127.0.0.1, and `{ws_port}`, if present, by another one
+    /// where the broker serves MQTT over WebSocket.
     Spawn { command: String },
     /// rumqttd, in process, on free ports of 127.0.0.1.
     #[cfg(feature = "embedded-broker")]
@@ -65,6 +67,8 @@ pub struct Endpoint {
     /// Where clients under test connect (mqttspec plays the server). Shared
     /// by all trials, so server-role trials run one at a time.
     pub listener: Option<Arc<Mutex<TcpListener>>>,
+    /// Where the broker serves MQTT over WebSocket, if it does.
+    pub websocket: Option<WebSocketUrl>,
 }
 
 /// A started target. Dropping it stops a spawned broker.
@@ -75,6 +79,7 @@ pub struct Running {
     pub broker: Option<String>,
     v3: Option<String>,
     v5: Option<String>,
+    websocket: Option<WebSocketUrl>,
     listener: Option<Arc<Mutex<TcpListener>>>,
     child: Option<spawn::Child>,
     #[cfg(feature = "embedded-broker")]
@@ -97,7 +102,13 @@ impl Running {
         Endpoint {
             dial,
             listener: self.listener.clone(),
+            websocket: self.websocket.clone(),
         }
+    }
+
+    /// The broker's WebSocket endpoint, if it has one.
+    pub fn websocket(&self) -> Option<&WebSocketUrl> {
+        self.websocket.as_ref()
     }
 
     /// Whether clients connect to us (client-role scenarios) rather than we to them.
@@ -129,6 +140,30 @@ impl Running {
 
 /// Starts (or checks) the target and returns it once it accepts connections.
 pub async fn start(target: &Target) -> Result<Running, TargetError> {
+    start_with(target, None).await
+}
+
+/// [`start`], with the broker's WebSocket endpoint given by the user
+/// (it wins over a `{ws_port}` of a spawned broker).
+pub async fn start_with(
+    target: &Target,
+    websocket: Option<&WebSocketUrl>,
+) -> Result<Running, TargetError> {
+    let mut running = start_target(target).await?;
+    if let Some(url) = websocket {
+        if let Err(e) = port::check_reachable(&url.authority, CONNECT_DEADLINE).await {
+            running.stop().await;
+            return Err(TargetError(format!("WebSocket endpoint {url}: {}", e.0)));
+        }
+        running.websocket = Some(url.clone());
+    }
+    if let Some(url) = &running.websocket {
+        running.description.push_str(&format!(" (WebSocket {url})"));
+    }
+    Ok(running)
+}
+
+async fn start_target(target: &Target) -> Result<Running, TargetError> {
     let description = target.to_string();
     match target {
         Target::Tcp(addr) => {
@@ -138,6 +173,7 @@ pub async fn start(target: &Target) -> Result<Running, TargetError> {
                 broker: None,
                 v3: Some(addr.clone()),
                 v5: Some(addr.clone()),
+                websocket: None,
                 listener: None,
                 child: None,
                 #[cfg(feature = "embedded-broker")]
@@ -146,13 +182,38 @@ pub async fn start(target: &Target) -> Result<Running, TargetError> {
         }
         Target::Spawn { command } => {
             let port = free_port().map_err(|e| TargetError(format!("no free port: {e}")))?;
-            let child = spawn::Child::start(command, port, SPAWN_DEADLINE).await?;
+            let mut command = command.clone();
+            let mut websocket = None;
+            if command.contains("{ws_port}") {
+                let ws_port = loop {
+                    let p = free_port().map_err(|e| TargetError(format!("no free port: {e}")))?;
+                    if p != port {
+                        break p;
+                    }
+                };
+                command = command.replace("{ws_port}", &ws_port.to_string());
+                websocket = Some(WebSocketUrl {
+                    authority: format!("127.0.0.1:{ws_port}"),
+                    path: "/mqtt".into(),
+                });
+            }
+            let child = spawn::Child::start(&command, port, SPAWN_DEADLINE).await?;
+            if let Some(url) = &websocket {
+                // Listeners may open one after the other.
+                if let Err(e) =
+                    wait_accepting(&url.authority, SPAWN_DEADLINE, || child.died()).await
+                {
+                    child.stop().await;
+                    return Err(TargetError(format!("`{command}` (WebSocket): {}", e.0)));
+                }
+            }
             let addr = format!("127.0.0.1:{port}");
             Ok(Running {
                 description,
                 broker: None,
                 v3: Some(addr.clone()),
                 v5: Some(addr),
+                websocket,
                 listener: None,
                 child: Some(child),
                 #[cfg(feature = "embedded-broker")]
@@ -167,6 +228,7 @@ pub async fn start(target: &Target) -> Result<Running, TargetError> {
                 broker: Some(embedded::NAME.to_string()),
                 v3: Some(e.v3_addr()),
                 v5: Some(e.v5_addr()),
+                websocket: None,
                 listener: None,
                 child: None,
                 embedded: Some(e),
@@ -185,6 +247,7 @@ pub async fn start(target: &Target) -> Result<Running, TargetError> {
                 broker: None,
                 v3: None,
                 v5: None,
+                websocket: None,
                 listener: Some(Arc::new(Mutex::new(listener))),
                 child: None,
                 #[cfg(feature = "embedded-broker")]

@@ -46,6 +46,7 @@ pub fn open_with(name: &str, connect: Value, connack: Option<Value>) -> Step {
         connack,
         check: Check::default(),
         within: None,
+        transport: Transport::Tcp,
     })
 }
 
@@ -57,6 +58,7 @@ pub fn open_within(name: &str, within: Duration) -> Step {
         connack: Some(json!({"connack": {"reason_code": 0}})),
         check: Check::default(),
         within: Some(within),
+        transport: Transport::Tcp,
     })
 }
 
@@ -68,6 +70,7 @@ pub fn tcp_only(name: &str) -> Step {
         connack: None,
         check: Check::default(),
         within: None,
+        transport: Transport::Tcp,
     })
 }
 
@@ -82,6 +85,8 @@ pub fn send_with(on: &str, packet: Value, overrides: Overrides) -> Step {
             template: packet,
             overrides,
         },
+        ws_opcode: None,
+        ws_split: vec![],
     })
 }
 
@@ -89,6 +94,8 @@ pub fn raw(on: &str, bytes: &[u8]) -> Step {
     Step::Send(Send {
         on: on.into(),
         payload: Payload::Raw(bytes.to_vec()),
+        ws_opcode: None,
+        ws_split: vec![],
     })
 }
 
