@@ -422,7 +422,8 @@ mod tests {
                 pass: 4,
                 fail: 3,
                 skip: 2,
-                error: 1
+                error: 1,
+                not_run: 0
             }
         );
         assert_eq!(
@@ -431,7 +432,8 @@ mod tests {
                 pass: 2,
                 fail: 3,
                 skip: 3,
-                error: 2
+                error: 2,
+                not_run: 0
             }
         );
         assert!(!report.is_success());

@@ -28,7 +28,7 @@ pub const ANSWER_WAIT: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone)]
 pub enum Ready {
     /// The broker speaks this version; its CONNACK.
-    Yes(Connack),
+    Yes(Box<Connack>),
     /// The broker does not speak this version: the reason.
     Unsupported(String),
 }
@@ -70,7 +70,16 @@ pub async fn check(
         crate::engine::DEFAULT_MAX_PACKET_SIZE,
         Recorder::new(Instant::now()),
     );
-    let result = session(&mut conn, addr, version, client_id, topic, credentials, wait).await;
+    let result = session(
+        &mut conn,
+        addr,
+        version,
+        client_id,
+        topic,
+        credentials,
+        wait,
+    )
+    .await;
     conn.close().await;
     result
 }
@@ -173,7 +182,7 @@ async fn session(
         ))
     })?;
     let _ = send(conn, &Packet::Disconnect(Default::default()), version, wait).await;
-    Ok(Ready::Yes(connack))
+    Ok(Ready::Yes(Box::new(connack)))
 }
 
 /// What a CONNACK other than success means for the run.
@@ -189,8 +198,12 @@ fn refusal(c: &Connack, version: ProtocolVersion) -> Result<Option<Ready>, Refus
             "the broker does not speak MQTT {version} (CONNACK 0x{code:02x})"
         ))));
     }
-    let meaning = crate::codec::reason_code::name(version, crate::codec::properties::PropertyContext::Connack, code)
-        .unwrap_or("refused");
+    let meaning = crate::codec::reason_code::name(
+        version,
+        crate::codec::properties::PropertyContext::Connack,
+        code,
+    )
+    .unwrap_or("refused");
     let credentials = if v5 {
         matches!(code, 0x86 | 0x87 | 0x8C)
     } else {
@@ -275,8 +288,13 @@ pub async fn alive(
         Err(Refused::Fatal(e) | Refused::Silent(e)) => Err(e),
         Ok(()) => match conn.next(wait).await {
             Some(Event::Packet { packet, .. }) if matches!(*packet, Packet::Connack(_)) => {
-                let _ = send(&mut conn, &Packet::Disconnect(Default::default()), version, wait)
-                    .await;
+                let _ = send(
+                    &mut conn,
+                    &Packet::Disconnect(Default::default()),
+                    version,
+                    wait,
+                )
+                .await;
                 Ok(())
             }
             Some(other) => Err(format!("a CONNECT got {}", other.describe())),
@@ -321,7 +339,10 @@ mod tests {
         let Err(Refused::Fatal(m)) = refusal(&connack(5), V3) else {
             panic!("not fatal")
         };
-        assert!(m.starts_with("broker refused CONNECT: 0x05 not authorized"), "{m}");
+        assert!(
+            m.starts_with("broker refused CONNECT: 0x05 not authorized"),
+            "{m}"
+        );
         assert!(m.contains("--profile"), "{m}");
         let Err(Refused::Fatal(m)) = refusal(&connack(0x86), V5) else {
             panic!("not fatal")

@@ -3,8 +3,8 @@
 
 use crate::codec::{Connack, ProtocolVersion};
 use crate::engine::{self, EngineConfig, Namespaces};
-use crate::preflight;
 use crate::outcome::{RunMeta, RunReport, ScenarioResult, Transcript, Verdict};
+use crate::preflight;
 use crate::scenario::profile::Profile;
 use crate::scenario::{Role, Scenario};
 use crate::target::{self, Running, Target, TargetError};
@@ -338,7 +338,9 @@ async fn preflight_all(
             Err(preflight::Refused::Silent(why)) => silent.push((v, why)),
         }
     }
-    let any_ok = ready.values().any(|r| matches!(r, preflight::Ready::Yes(_)));
+    let any_ok = ready
+        .values()
+        .any(|r| matches!(r, preflight::Ready::Yes(_)));
     if !any_ok {
         if let Some((_, why)) = silent.into_iter().next() {
             return Err(TargetError(why));

@@ -50,7 +50,9 @@ fn group_alive(pgid: i32) -> bool {
 fn no_fail_lines(out: &Output) {
     let stdout = text(&out.stdout);
     assert!(
-        !stdout.lines().any(|l| l.starts_with("FAIL") || l.starts_with("fail")),
+        !stdout
+            .lines()
+            .any(|l| l.starts_with("FAIL") || l.starts_with("fail")),
         "{stdout}"
     );
 }
@@ -165,7 +167,7 @@ fn interrupted_run(signals: &[i32]) -> Option<(Output, i32, tempfile::TempDir, D
     let dir = tempfile::tempdir().unwrap();
     let pidfile = dir.path().join("pid");
     let spawn = recorded(&pidfile, &format!("{bin} -p {{port}}"));
-    let mut child = mqttspec()
+    let child = mqttspec()
         .args(["run", "--protocol", "3.1.1", "--spawn", &spawn])
         .arg("--report-dir")
         .arg(dir.path().join("r"))
@@ -243,7 +245,12 @@ fn a_closed_stdout_never_panics() {
         .unwrap();
     drop(child.stdout.take());
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     let status = child.wait().unwrap();
     assert!(!err.contains("panicked"), "{err}");
     assert_ne!(status.code(), Some(101), "{err}");
@@ -280,7 +287,10 @@ fn reports_go_to_stdout_with_a_dash() {
             .unwrap();
         let stdout = text(&out.stdout);
         assert!(stdout.contains(check), "{flag}: {stdout}");
-        assert!(!dir.path().join("-").exists(), "{flag} wrote a file named -");
+        assert!(
+            !dir.path().join("-").exists(),
+            "{flag} wrote a file named -"
+        );
         // The summary went to stderr, so stdout is the report alone.
         assert!(!stdout.contains("scenarios:"), "{flag}: {stdout}");
         if flag == "--json" {

@@ -108,6 +108,7 @@ pub(crate) mod sample {
             },
             scenarios: vec![pass, fail, skip, error, pass5],
             target_died: None,
+            interrupted: None,
         }
     }
 }

@@ -159,20 +159,6 @@ fn last_lines(s: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tail_keeps_the_last_lines_with_their_breaks() {
-        let text: String = (1..=100).map(|i| format!("line {i}\n")).collect();
-        let t = last_lines(&text, TAIL_LINES);
-        assert_eq!(t.lines().count(), 40);
-        assert!(t.starts_with("line 61\n") && t.ends_with("line 100"), "{t}");
-        assert_eq!(last_lines("a\r\n\nb\n", 40), "a\nb");
-    }
-}
-
 enum Signal {
     Term,
     Kill,
@@ -198,3 +184,17 @@ fn signal_group(pid: Option<u32>, signal: Signal) {
 
 #[cfg(not(unix))]
 fn signal_group(_pid: Option<u32>, _signal: Signal) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tail_keeps_the_last_lines_with_their_breaks() {
+        let text: String = (1..=100).map(|i| format!("line {i}\n")).collect();
+        let t = last_lines(&text, TAIL_LINES);
+        assert_eq!(t.lines().count(), 40);
+        assert!(t.starts_with("line 61\n") && t.ends_with("line 100"), "{t}");
+        assert_eq!(last_lines("a\r\n\nb\n", 40), "a\nb");
+    }
+}
