@@ -72,6 +72,10 @@ pub struct RunArgs {
     /// Scenarios run at once.
     #[arg(long, short = 'j', value_name = "N", default_value_t = default_jobs(), value_parser = parse_jobs)]
     pub jobs: usize,
+    /// Run a failed or errored scenario again, alone, after the others, this
+    /// many times; a different outcome makes it flaky (0: never).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub retries: usize,
     /// Deadline of a scenario that sets none, e.g. `10s`, `500ms`, `1.5s`.
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub timeout: Duration,
@@ -107,6 +111,7 @@ impl Default for RunArgs {
             spawn: None,
             websocket: None,
             jobs: default_jobs(),
+            retries: 1,
             timeout: Duration::from_secs(10),
             profile: None,
             junit: None,

@@ -15,6 +15,14 @@ pub enum Verdict {
     Error,
     /// Not run: the run stopped first (the target died, or an interrupt).
     NotRun,
+    /// Failed or errored, then gave another outcome when run again alone:
+    /// neither a pass nor a proven failure.
+    Flaky,
+    /// Requirements only: the scenarios naming it ran, but ended (fail or
+    /// error) on other statements before reaching its check.
+    Inconclusive,
+    /// Requirements only: no selected scenario checks it.
+    NotCovered,
 }
 
 /// Direction of a transcript line, seen from mqttspec.
@@ -83,8 +91,8 @@ pub struct ScenarioResult {
     pub requirements: Vec<String>,
     pub section: String,
     pub verdict: Verdict,
-    /// The statement a failure violated.
-    pub violated: Option<String>,
+    /// The statements a failure proves broken (empty unless `fail`).
+    pub violated: Vec<Violation>,
     /// Why it failed, errored or was skipped.
     pub message: Option<String>,
     pub expected: Option<String>,
@@ -95,6 +103,8 @@ pub struct ScenarioResult {
     pub transcript: Transcript,
     /// `file:line` of the scenario.
     pub source: String,
+    /// Re-runs after a failure or error (see `--retries`).
+    pub attempts: Vec<Attempt>,
 }
 
 fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -125,6 +135,11 @@ pub struct RunReport {
     pub target_died: Option<String>,
     /// Set when a signal stopped the run (`SIGINT`, `SIGTERM`).
     pub interrupted: Option<String>,
+    /// The `--requirement` globs of the run: requirement verdicts and
+    /// counts are limited to the matching statements.
+    pub requirement_globs: Vec<String>,
+    /// Wire-testable statements of the versions run that no scenario checks.
+    pub not_covered: Vec<(ProtocolVersion, String)>,
 }
 
 impl Verdict {
@@ -135,6 +150,9 @@ impl Verdict {
             Verdict::Skip => "skip",
             Verdict::Error => "error",
             Verdict::NotRun => "not run",
+            Verdict::Flaky => "flaky",
+            Verdict::Inconclusive => "inconclusive",
+            Verdict::NotCovered => "not covered",
         }
     }
 }
@@ -153,6 +171,9 @@ pub struct Counts {
     pub skip: usize,
     pub error: usize,
     pub not_run: usize,
+    pub flaky: usize,
+    pub inconclusive: usize,
+    pub not_covered: usize,
 }
 
 impl Counts {
@@ -163,11 +184,21 @@ impl Counts {
             Verdict::Skip => self.skip += 1,
             Verdict::Error => self.error += 1,
             Verdict::NotRun => self.not_run += 1,
+            Verdict::Flaky => self.flaky += 1,
+            Verdict::Inconclusive => self.inconclusive += 1,
+            Verdict::NotCovered => self.not_covered += 1,
         }
     }
 
     pub fn total(&self) -> usize {
-        self.pass + self.fail + self.skip + self.error + self.not_run
+        self.pass
+            + self.fail
+            + self.skip
+            + self.error
+            + self.not_run
+            + self.flaky
+            + self.inconclusive
+            + self.not_covered
     }
 }
 
@@ -178,8 +209,15 @@ impl std::fmt::Display for Counts {
             "{} passed, {} failed, {} errors, {} skipped",
             self.pass, self.fail, self.error, self.skip
         )?;
-        if self.not_run > 0 {
-            write!(f, ", {} not run", self.not_run)?;
+        for (n, what) in [
+            (self.flaky, "flaky"),
+            (self.inconclusive, "inconclusive"),
+            (self.not_run, "not run"),
+            (self.not_covered, "not covered"),
+        ] {
+            if n > 0 {
+                write!(f, ", {n} {what}")?;
+            }
         }
         Ok(())
     }
@@ -193,7 +231,7 @@ pub struct Summary {
 }
 
 /// The verdict on one normative statement of one protocol version, from
-/// every scenario that checks it.
+/// every scenario that names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RequirementResult {
     pub id: String,
@@ -201,55 +239,153 @@ pub struct RequirementResult {
     pub verdict: Verdict,
     /// Ids of the scenarios that list it (or violated it), sorted, unique.
     pub scenarios: Vec<String>,
+    /// Why it is skip, inconclusive or not covered.
+    pub reason: Option<String>,
+}
+
+/// How a violated statement was broken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The peer's own duty, which it did not do (e.g. close the connection
+    /// on a protocol violation).
+    Duty,
+    /// A rule the test broke on purpose, which the peer failed to enforce
+    /// (e.g. a packet identifier must be non-zero).
+    Enforces,
+}
+
+/// One statement a failure proves broken.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Violation {
+    pub id: String,
+    pub role: Role,
+}
+
+impl Violation {
+    pub fn duty(id: impl Into<String>) -> Violation {
+        Violation {
+            id: id.into(),
+            role: Role::Duty,
+        }
+    }
+
+    pub fn enforces(id: impl Into<String>) -> Violation {
+        Violation {
+            id: id.into(),
+            role: Role::Enforces,
+        }
+    }
+}
+
+/// Another run of a scenario (a retry after a failure or an error).
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempt {
+    pub verdict: Verdict,
+    pub violated: Vec<Violation>,
+    pub message: Option<String>,
+    #[serde(rename = "duration_ms", serialize_with = "as_millis")]
+    pub duration: Duration,
+    #[serde(serialize_with = "entries")]
+    pub transcript: Transcript,
+}
+
+fn entries<S: serde::Serializer>(t: &Transcript, s: S) -> Result<S::Ok, S::Error> {
+    t.entries.serialize(s)
 }
 
 impl ScenarioResult {
-    /// The statement a failure is charged to: the violated one, else the
+    /// The statements a failure is charged to: the violated ones, else the
     /// first requirement (the default `checks` of every expectation).
-    pub fn charged_statement(&self) -> Option<&str> {
+    pub fn charged(&self) -> Vec<&str> {
         if self.verdict != Verdict::Fail {
-            return None;
+            return Vec::new();
+        }
+        if self.violated.is_empty() {
+            return self.requirements.first().map(String::as_str).into_iter().collect();
+        }
+        self.violated.iter().map(|v| v.id.as_str()).collect()
+    }
+
+    /// The first charged statement (the duty when there is one).
+    pub fn charged_statement(&self) -> Option<&str> {
+        self.charged().first().copied()
+    }
+
+    /// `MQTT-4.8.0-1 (duty), MQTT-2.3.1-1 (enforces)`.
+    pub fn violated_text(&self) -> String {
+        if self.violated.is_empty() {
+            return self.charged_statement().unwrap_or("?").to_string();
         }
         self.violated
-            .as_deref()
-            .or(self.requirements.first().map(String::as_str))
+            .iter()
+            .map(|v| match v.role {
+                Role::Duty => v.id.clone(),
+                Role::Enforces => format!("{} (enforces)", v.id),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
 impl RunReport {
-    /// One verdict per (protocol, statement): fail if a scenario failed
-    /// charging it; else error if a scenario listing it errored; else pass
-    /// if one listing it passed; else skip. Sorted by protocol, then by the
-    /// statement's numbers (so `MQTT-3.1.2-10` follows `MQTT-3.1.2-9`).
+    /// One verdict per (protocol, statement), from the scenarios naming it:
+    ///
+    /// * fail: a scenario failed charging it;
+    /// * flaky: a scenario naming it gave different outcomes when re-run;
+    /// * error: a scenario naming it could not finish;
+    /// * pass: a scenario naming it passed;
+    /// * inconclusive: its scenarios failed on other statements first;
+    /// * skip: none ran (the reason of the first);
+    /// * not covered: no scenario checks it ([`RunReport::not_covered`]).
+    ///
+    /// With `--requirement` globs only the matching statements are counted.
+    /// Sorted by protocol, then by the statement's numbers (so
+    /// `MQTT-3.1.2-10` follows `MQTT-3.1.2-9`).
     pub fn requirements(&self) -> Vec<RequirementResult> {
         use std::collections::BTreeMap;
         #[derive(Default)]
         struct Acc {
             failed: bool,
+            flaky: bool,
             errored: bool,
             passed: bool,
+            failed_elsewhere: Vec<String>,
+            skipped: Option<String>,
             scenarios: Vec<String>,
         }
         let mut map: BTreeMap<(ProtocolVersion, String), Acc> = BTreeMap::new();
         for s in &self.scenarios {
-            let charged = s.charged_statement();
+            let charged = s.charged();
             let mut ids: Vec<&str> = s.requirements.iter().map(String::as_str).collect();
-            if let Some(c) = charged {
-                if !ids.contains(&c) {
+            for c in &charged {
+                if !ids.contains(c) {
                     ids.push(c);
                 }
             }
             for id in ids {
+                if !self.statement_selected(id) {
+                    continue;
+                }
                 let acc = map.entry((s.protocol, id.to_string())).or_default();
                 acc.scenarios.push(s.id.clone());
                 match s.verdict {
-                    Verdict::Fail if charged == Some(id) => acc.failed = true,
+                    Verdict::Fail if charged.contains(&id) => acc.failed = true,
                     // A failure charged to another statement says nothing
-                    // about this one, neither pass nor error.
-                    Verdict::Fail => {}
+                    // about this one: it was not reached.
+                    Verdict::Fail => acc.failed_elsewhere.push(s.id.clone()),
+                    Verdict::Flaky => acc.flaky = true,
                     Verdict::Error => acc.errored = true,
                     Verdict::Pass => acc.passed = true,
-                    Verdict::Skip | Verdict::NotRun => {}
+                    Verdict::Skip | Verdict::NotRun | Verdict::Inconclusive | Verdict::NotCovered => {
+                        if acc.skipped.is_none() {
+                            acc.skipped = Some(
+                                s.message
+                                    .clone()
+                                    .unwrap_or_else(|| s.verdict.as_str().to_string()),
+                            );
+                        }
+                    }
                 }
             }
         }
@@ -258,27 +394,61 @@ impl RunReport {
             .map(|((protocol, id), mut acc)| {
                 acc.scenarios.sort();
                 acc.scenarios.dedup();
-                let verdict = if acc.failed {
-                    Verdict::Fail
+                let (verdict, reason) = if acc.failed {
+                    (Verdict::Fail, None)
+                } else if acc.flaky {
+                    (Verdict::Flaky, None)
                 } else if acc.errored {
-                    Verdict::Error
+                    (Verdict::Error, None)
                 } else if acc.passed {
-                    Verdict::Pass
+                    (Verdict::Pass, None)
+                } else if !acc.failed_elsewhere.is_empty() {
+                    acc.failed_elsewhere.sort();
+                    acc.failed_elsewhere.dedup();
+                    let why = format!(
+                        "its scenarios failed on other statements first: {}",
+                        acc.failed_elsewhere.join(", ")
+                    );
+                    (Verdict::Inconclusive, Some(why))
                 } else {
-                    Verdict::Skip
+                    (Verdict::Skip, acc.skipped)
                 };
                 RequirementResult {
                     id,
                     protocol,
                     verdict,
                     scenarios: acc.scenarios,
+                    reason,
                 }
             })
             .collect();
+        for (protocol, id) in &self.not_covered {
+            if !self.statement_selected(id)
+                || out.iter().any(|r| r.protocol == *protocol && &r.id == id)
+            {
+                continue;
+            }
+            out.push(RequirementResult {
+                id: id.clone(),
+                protocol: *protocol,
+                verdict: Verdict::NotCovered,
+                scenarios: Vec::new(),
+                reason: Some("no scenario checks it".into()),
+            });
+        }
         out.sort_by(|a, b| {
             (a.protocol, statement_key(&a.id)).cmp(&(b.protocol, statement_key(&b.id)))
         });
         out
+    }
+
+    /// Whether `id` matches the run's `--requirement` globs (all do without).
+    pub fn statement_selected(&self, id: &str) -> bool {
+        self.requirement_globs.is_empty()
+            || self
+                .requirement_globs
+                .iter()
+                .any(|g| crate::scenario::filter::glob_matches(g, id))
     }
 
     /// Counts of scenario verdicts and of aggregated requirement verdicts.
@@ -346,7 +516,7 @@ mod tests {
             requirements: reqs.iter().map(|s| s.to_string()).collect(),
             section: "3.1".into(),
             verdict: v,
-            violated: violated.map(Into::into),
+            violated: violated.into_iter().map(Violation::duty).collect(),
             message: None,
             expected: None,
             observed: None,
@@ -354,6 +524,7 @@ mod tests {
             duration: Duration::ZERO,
             transcript: Transcript::default(),
             source: String::new(),
+            attempts: Vec::new(),
         }
     }
 
@@ -373,6 +544,10 @@ mod tests {
     fn aggregation_precedence() {
         use ProtocolVersion::{V3_1_1 as V3, V5};
         use Verdict::*;
+        let mut enforced = r("j", V3, &["MQTT-4-1", "MQTT-4-2"], Fail, Some("MQTT-4-1"));
+        enforced.violated.push(Violation::enforces("MQTT-4-2"));
+        let mut skipped = r("g", V3, &["MQTT-1-5"], Skip, None);
+        skipped.message = Some("needs qos2".into());
         let report = RunReport {
             scenarios: vec![
                 r("a", V3, &["MQTT-1-1", "MQTT-1-2"], Fail, Some("MQTT-1-1")),
@@ -381,13 +556,19 @@ mod tests {
                 r("d", V3, &["MQTT-1-3"], Pass, None),
                 r("e", V3, &["MQTT-1-4"], Skip, None),
                 r("f", V3, &["MQTT-1-4"], Pass, None),
-                r("g", V3, &["MQTT-1-5"], Skip, None),
+                skipped,
                 // Violated statement not listed: still reported.
                 r("h", V3, &["MQTT-1-6"], Fail, Some("MQTT-2-1")),
                 // Failure without a violated statement: charged to the first.
                 r("i", V3, &["MQTT-1-7", "MQTT-1-8"], Fail, None),
+                enforced,
+                // A pass elsewhere does not hide the enforced rule's failure.
+                r("k", V3, &["MQTT-4-2"], Pass, None),
+                r("l", V3, &["MQTT-5-1"], Flaky, None),
+                r("m", V3, &["MQTT-5-1"], Pass, None),
                 r("a", V5, &["MQTT-1-1"], Pass, None),
             ],
+            not_covered: vec![(V3, "MQTT-9-1".into()), (V3, "MQTT-1-1".into())],
             ..Default::default()
         };
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
@@ -409,34 +590,85 @@ mod tests {
             Some((Pass, s(&["e", "f"])))
         );
         assert_eq!(verdict_of(&report, V3, "MQTT-1-5"), Some((Skip, s(&["g"]))));
-        assert_eq!(verdict_of(&report, V3, "MQTT-1-6"), Some((Skip, s(&["h"]))));
+        // Its only scenario failed on another statement: not reached.
+        assert_eq!(
+            verdict_of(&report, V3, "MQTT-1-6"),
+            Some((Inconclusive, s(&["h"])))
+        );
         assert_eq!(verdict_of(&report, V3, "MQTT-2-1"), Some((Fail, s(&["h"]))));
         assert_eq!(verdict_of(&report, V3, "MQTT-1-7"), Some((Fail, s(&["i"]))));
-        assert_eq!(verdict_of(&report, V3, "MQTT-1-8"), Some((Skip, s(&["i"]))));
+        assert_eq!(
+            verdict_of(&report, V3, "MQTT-1-8"),
+            Some((Inconclusive, s(&["i"])))
+        );
+        assert_eq!(
+            verdict_of(&report, V3, "MQTT-4-2"),
+            Some((Fail, s(&["j", "k"])))
+        );
+        assert_eq!(
+            verdict_of(&report, V3, "MQTT-5-1"),
+            Some((Flaky, s(&["l", "m"])))
+        );
         assert_eq!(verdict_of(&report, V5, "MQTT-1-1"), Some((Pass, s(&["a"]))));
+        assert_eq!(
+            verdict_of(&report, V3, "MQTT-9-1"),
+            Some((NotCovered, vec![]))
+        );
+        let reqs = report.requirements();
+        let reason = |id: &str| {
+            reqs.iter()
+                .find(|r| r.id == id)
+                .and_then(|r| r.reason.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(reason("MQTT-1-5"), "needs qos2");
+        assert!(reason("MQTT-1-6").contains("h"), "{}", reason("MQTT-1-6"));
 
         let sum = report.summary();
         assert_eq!(
             sum.scenarios,
             Counts {
-                pass: 4,
-                fail: 3,
+                pass: 6,
+                fail: 4,
                 skip: 2,
                 error: 1,
-                not_run: 0
+                flaky: 1,
+                ..Counts::default()
             }
         );
         assert_eq!(
             sum.requirements,
             Counts {
                 pass: 2,
-                fail: 3,
-                skip: 3,
+                fail: 5,
+                skip: 1,
                 error: 2,
-                not_run: 0
+                flaky: 1,
+                inconclusive: 2,
+                not_covered: 1,
+                not_run: 0,
             }
         );
         assert!(!report.is_success());
+    }
+
+    #[test]
+    fn requirement_globs_limit_the_statements_counted() {
+        use ProtocolVersion::V3_1_1 as V3;
+        let report = RunReport {
+            scenarios: vec![r(
+                "a",
+                V3,
+                &["MQTT-3.1.2-3", "MQTT-3.1.0-2"],
+                Verdict::Pass,
+                None,
+            )],
+            requirement_globs: vec!["mqtt-3.1.2-*".into()],
+            ..Default::default()
+        };
+        let ids: Vec<String> = report.requirements().into_iter().map(|r| r.id).collect();
+        assert_eq!(ids, ["MQTT-3.1.2-3"]);
+        assert_eq!(report.summary().requirements.total(), 1);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use crate::codec::{Connack, ProtocolVersion};
 use crate::engine::{self, EngineConfig, Namespaces};
-use crate::outcome::{RunMeta, RunReport, ScenarioResult, Transcript, Verdict};
+use crate::outcome::{Attempt, Note, RunMeta, RunReport, ScenarioResult, Transcript, Verdict};
 use crate::preflight;
 use crate::scenario::profile::Profile;
 use crate::scenario::{Role, Scenario};
@@ -31,6 +31,9 @@ pub struct RunOptions {
     pub websocket: Option<target::WebSocketUrl>,
     /// Trials at once (at least 1).
     pub jobs: usize,
+    /// How often a failed or errored trial is run again, alone, after the
+    /// others; a different outcome makes it `flaky` (0: never).
+    pub retries: usize,
     /// Versions to run; empty means every version a scenario declares.
     pub protocols: Vec<ProtocolVersion>,
     pub engine: EngineConfig,
@@ -72,6 +75,7 @@ impl Default for RunOptions {
             target: Target::Tcp("127.0.0.1:1883".into()),
             websocket: None,
             jobs: 8,
+            retries: 1,
             protocols: Vec::new(),
             engine: EngineConfig::default(),
             profile: Profile::default(),
@@ -214,6 +218,41 @@ pub async fn run_on(
         }
     }
 
+    // Failures and errors run again, one at a time, with the target to themselves.
+    for _ in 0..options.retries {
+        for (slot, &(i, v)) in trials.iter().enumerate() {
+            if died.is_some() || *stop_rx.borrow() || interrupt.reason().is_some() {
+                break;
+            }
+            let Some(first) = &results[slot] else {
+                continue;
+            };
+            if !matches!(first.verdict, Verdict::Fail | Verdict::Error) || !first.attempts.is_empty()
+            {
+                continue;
+            }
+            let ns = namespaces.next();
+            let endpoint = running.endpoint(v);
+            let mut stop = stop_rx.clone();
+            let again = tokio::select! {
+                r = engine::run_scenario(&scenarios[i], v, &ns, &endpoint, &config) => r,
+                _ = interrupted.wait_for(|s| *s) => break,
+                _ = stop.wait_for(|s| *s) => break,
+            };
+            if matches!(again.verdict, Verdict::Fail | Verdict::Error) {
+                if let Some(why) =
+                    target_gone(running, v, &namespaces, credentials.as_ref()).await
+                {
+                    died = Some(why);
+                    break;
+                }
+            }
+            if let Some(r) = results[slot].as_mut() {
+                judge_retry(r, again);
+            }
+        }
+    }
+
     let interrupted = interrupt.reason();
     let stopped = match (&died, &interrupted) {
         (Some(why), _) => format!("not run: the target died ({})", first_line(why)),
@@ -253,6 +292,8 @@ pub async fn run_on(
         scenarios: scenarios_out,
         target_died,
         interrupted,
+        requirement_globs: Vec::new(),
+        not_covered: Vec::new(),
     })
 }
 
@@ -283,6 +324,38 @@ async fn target_gone(
     Some(format!("the target stopped accepting connections: {last}"))
 }
 
+/// Folds a re-run into the first result: the same outcome confirms it (a
+/// note says so); a different one makes the trial `flaky`, keeping both
+/// transcripts.
+fn judge_retry(first: &mut ScenarioResult, again: ScenarioResult) {
+    let same = again.verdict == first.verdict && again.violated == first.violated;
+    let attempt = Attempt {
+        verdict: again.verdict,
+        violated: again.violated,
+        message: again.message,
+        duration: again.duration,
+        transcript: again.transcript,
+    };
+    if same {
+        first.notes.push(Note {
+            statement: None,
+            message: format!("the same outcome when run again alone ({})", attempt.verdict),
+        });
+        return;
+    }
+    let said = |v: Verdict, m: &Option<String>| match m {
+        Some(m) => format!("{v}: {}", first_line(m)),
+        None => v.to_string(),
+    };
+    first.message = Some(format!(
+        "flaky: first {}; run again alone: {}",
+        said(first.verdict, &first.message),
+        said(attempt.verdict, &attempt.message)
+    ));
+    first.verdict = Verdict::Flaky;
+    first.attempts.push(attempt);
+}
+
 /// How long the liveness check waits for each answer.
 const LIVENESS_WAIT: Duration = Duration::from_secs(3);
 
@@ -291,7 +364,7 @@ const LIVENESS_WAIT: Duration = Duration::from_secs(3);
 fn mark_target_died(result: &mut ScenarioResult, why: &str) {
     let was = result.message.take().unwrap_or_default();
     result.verdict = Verdict::Error;
-    result.violated = None;
+    result.violated.clear();
     result.expected = None;
     result.observed = None;
     result.message = Some(format!(
@@ -540,7 +613,7 @@ pub fn not_run(
         requirements: s.requirements.clone(),
         section: s.section.clone(),
         verdict,
-        violated: None,
+        violated: Vec::new(),
         message: Some(message),
         expected: None,
         observed: None,
@@ -548,6 +621,7 @@ pub fn not_run(
         duration: Duration::ZERO,
         transcript: Transcript::default(),
         source: format!("{}:{}", s.source.file.display(), s.source.line),
+        attempts: Vec::new(),
     }
 }
 
@@ -588,6 +662,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcome::Violation;
 
     #[test]
     fn rfc3339_dates() {
@@ -596,6 +671,50 @@ mod tests {
         assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(at(1_709_251_199), "2024-02-29T23:59:59Z");
         assert_eq!(at(4_102_444_800), "2100-01-01T00:00:00Z");
+    }
+
+    fn result(verdict: Verdict, violated: &[&str], message: &str) -> ScenarioResult {
+        ScenarioResult {
+            id: "s".into(),
+            title: String::new(),
+            protocol: ProtocolVersion::V3_1_1,
+            requirements: vec!["MQTT-1".into()],
+            section: "1".into(),
+            verdict,
+            violated: violated.iter().map(|v| Violation::duty(*v)).collect(),
+            message: Some(message.into()),
+            expected: None,
+            observed: None,
+            notes: Vec::new(),
+            duration: Duration::ZERO,
+            transcript: Transcript::default(),
+            source: String::new(),
+            attempts: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_retry_with_another_outcome_is_flaky_with_both_runs() {
+        let mut first = result(Verdict::Fail, &["MQTT-1"], "closed\nearly");
+        judge_retry(&mut first, result(Verdict::Pass, &[], ""));
+        assert_eq!(first.verdict, Verdict::Flaky);
+        assert_eq!(first.attempts.len(), 1);
+        assert_eq!(first.attempts[0].verdict, Verdict::Pass);
+        let m = first.message.unwrap();
+        assert!(m.contains("fail: closed") && m.contains("pass"), "{m}");
+        // A failure on another statement is another outcome too.
+        let mut first = result(Verdict::Fail, &["MQTT-1"], "x");
+        judge_retry(&mut first, result(Verdict::Fail, &["MQTT-2"], "y"));
+        assert_eq!(first.verdict, Verdict::Flaky);
+    }
+
+    #[test]
+    fn a_retry_with_the_same_outcome_confirms_it() {
+        let mut first = result(Verdict::Fail, &["MQTT-1"], "x");
+        judge_retry(&mut first, result(Verdict::Fail, &["MQTT-1"], "x again"));
+        assert_eq!(first.verdict, Verdict::Fail);
+        assert!(first.attempts.is_empty());
+        assert_eq!(first.notes.len(), 1);
     }
 
     #[test]

@@ -27,7 +27,7 @@ fn result(
         requirements: reqs.iter().map(|s| s.to_string()).collect(),
         section: section.into(),
         verdict,
-        violated: None,
+        violated: Vec::new(),
         message: None,
         expected: None,
         observed: None,
@@ -35,6 +35,7 @@ fn result(
         duration: Duration::from_micros(1500),
         transcript: Transcript::default(),
         source: format!("cases/v3.1.1/server/{section}.yaml:10"),
+        attempts: Vec::new(),
     }
 }
 
@@ -59,7 +60,10 @@ fn full_run() -> RunReport {
         "3.3",
         Verdict::Fail,
     );
-    fail.violated = Some("MQTT-3.3.1-4".into());
+    fail.violated = vec![
+        Violation::duty("MQTT-3.3.1-4"),
+        Violation::enforces("MQTT-3.3.1-2"),
+    ];
     fail.message = Some("the server kept the connection open".into());
     fail.expected = Some("the connection closed".into());
     fail.observed = Some("PUBACK packet_id=1".into());
@@ -131,6 +135,7 @@ fn full_run() -> RunReport {
         scenarios: vec![fail, pass, skip, error, pass5],
         target_died: Some("process exited: signal 11".into()),
         interrupted: None,
+        ..RunReport::default()
     }
 }
 
@@ -199,7 +204,7 @@ fn junit_content() {
     assert_eq!(failure.name, "failure");
     assert_eq!(
         failure.attrs["message"],
-        "MQTT-3.3.1-4 violated: the server kept the connection open"
+        "MQTT-3.3.1-4, MQTT-3.3.1-2 (enforces) violated: the server kept the connection open"
     );
     assert!(failure.text.contains("expected: the connection closed\n"));
     assert!(failure.text.contains("observed: PUBACK packet_id=1\n"));
@@ -278,11 +283,18 @@ fn json_content() {
     let v: Value = serde_json::from_str(&json::render(&full_run())).unwrap();
     assert_eq!(
         v["summary"]["scenarios"],
-        serde_json::json!({"pass": 2, "fail": 1, "skip": 1, "error": 1, "not_run": 0})
+        serde_json::json!({"pass": 2, "fail": 1, "skip": 1, "error": 1, "not_run": 0,
+            "flaky": 0, "inconclusive": 0, "not_covered": 0})
+    );
+    assert_eq!(
+        v["scenarios"][0]["violated"],
+        serde_json::json!([{"id": "MQTT-3.3.1-4", "role": "duty"},
+            {"id": "MQTT-3.3.1-2", "role": "enforces"}])
     );
     assert_eq!(
         v["summary"]["requirements"],
-        serde_json::json!({"pass": 2, "fail": 1, "skip": 2, "error": 1, "not_run": 0})
+        serde_json::json!({"pass": 2, "fail": 2, "skip": 2, "error": 1, "not_run": 0,
+            "flaky": 0, "inconclusive": 0, "not_covered": 0})
     );
     assert_eq!(v["target_died"], "process exited: signal 11");
     assert_eq!(
@@ -306,6 +318,7 @@ fn json_content() {
         ids,
         [
             "3.1.1 MQTT-3.1.2-3 pass",
+            "3.1.1 MQTT-3.3.1-2 fail",
             "3.1.1 MQTT-3.3.1-4 fail",
             "5.0 MQTT-3.3.1-4 pass",
             "5.0 MQTT-3.3.1-6 skip",
@@ -320,9 +333,9 @@ fn json_content() {
 #[test]
 fn markdown_for_a_pull_request() {
     let md = markdown::render(&full_run());
-    assert!(md.starts_with("## mqttspec report\n\n**Scenarios:** 2 pass, 1 fail, 1 error, 1 skip."));
+    assert!(md.starts_with("## mqttspec report\n\n**Scenarios:** 2 pass, 1 fail, 0 flaky, 1 error, 1 skip, 0 not run. **Requirements:** "), "{md}");
     assert!(md.contains("**The target died during the run:** process exited: signal 11"));
-    assert!(md.contains("- **MQTT-3.3.1-4** (3.1.1) `publish/qos-3-closes`: the server kept the connection open; expected the connection closed; observed PUBACK packet\\_id=1\n"), "{md}");
+    assert!(md.contains("- **MQTT-3.3.1-4, MQTT-3.3.1-2 (enforces)** (3.1.1) `publish/qos-3-closes`: the server kept the connection open; expected the connection closed; observed PUBACK packet\\_id=1\n"), "{md}");
     // Every table row has exactly four pipes: nothing in a cell breaks the table.
     for row in md.lines().filter(|l| l.starts_with("| MQTT-")) {
         assert_eq!(
@@ -331,7 +344,7 @@ fn markdown_for_a_pull_request() {
             "{row}"
         );
     }
-    assert_eq!(md.lines().filter(|l| l.starts_with("| MQTT-")).count(), 6);
+    assert_eq!(md.lines().filter(|l| l.starts_with("| MQTT-")).count(), 7);
 }
 
 #[test]

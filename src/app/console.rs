@@ -58,7 +58,7 @@ impl Progress {
             Progress::Lines(stream) => stream.write(&format!("{}\n", line(r))),
             Progress::Bar(bar) => {
                 // Problems stay visible above the bar; passes only move it.
-                if matches!(r.verdict, Verdict::Fail | Verdict::Error) {
+                if matches!(r.verdict, Verdict::Fail | Verdict::Error | Verdict::Flaky) {
                     bar.println(line(r));
                 }
                 bar.set_message(r.id.clone());
@@ -108,7 +108,7 @@ pub fn summary(report: &RunReport, written: &[PathBuf]) -> String {
         match r.verdict {
             Verdict::Fail => s.push_str(&format!(
                 "FAIL  {} {} ({}): {}\n",
-                r.charged_statement().unwrap_or("?"),
+                r.violated_text(),
                 r.id,
                 r.protocol,
                 one_line(why)
@@ -119,7 +119,17 @@ pub fn summary(report: &RunReport, written: &[PathBuf]) -> String {
                 r.protocol,
                 one_line(why)
             )),
-            Verdict::Pass | Verdict::Skip | Verdict::NotRun => {}
+            Verdict::Flaky => s.push_str(&format!(
+                "FLAKY {} ({}): {}\n",
+                r.id,
+                r.protocol,
+                one_line(why)
+            )),
+            Verdict::Pass
+            | Verdict::Skip
+            | Verdict::NotRun
+            | Verdict::Inconclusive
+            | Verdict::NotCovered => {}
         }
     }
     if let Some(why) = &report.target_died {

@@ -3,7 +3,7 @@
 
 use super::console::{self, Progress, Stream};
 use super::signals;
-use super::suite::select;
+use super::suite::{select_explained, Selected};
 use super::Exit;
 use crate::cli::RunArgs;
 use crate::engine::EngineConfig;
@@ -11,16 +11,23 @@ use crate::outcome::RunReport;
 use crate::report::write::{write_reports, Destinations};
 use crate::run::{self, Interrupt, RunOptions};
 use crate::scenario::Profile;
+use crate::spec::catalog::Side;
 use crate::target::Target;
 use std::sync::Arc;
 
 pub fn run(args: &RunArgs) -> Exit {
-    let (_, scenarios, _) = match select(&args.selection) {
+    let Selected {
+        scenarios,
+        filter,
+        empty,
+        not_covered,
+        ..
+    } = match select_explained(&args.selection) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    if scenarios.is_empty() {
-        eprintln!("mqttspec: no scenario matches the selection");
+    if let Some(why) = empty {
+        eprintln!("mqttspec: {why}");
         return Exit::Usage;
     }
     let profile = match &args.profile {
@@ -67,6 +74,7 @@ pub fn run(args: &RunArgs) -> Exit {
         target,
         websocket: args.websocket.clone(),
         jobs: args.jobs,
+        retries: args.retries,
         protocols: args.selection.protocol.versions(),
         engine: EngineConfig {
             scenario_timeout: args.timeout,
@@ -98,7 +106,7 @@ pub fn run(args: &RunArgs) -> Exit {
         outcome
     });
     progress.done();
-    let report = match outcome {
+    let mut report = match outcome {
         Ok(r) => r,
         Err(e) => {
             eprintln!("mqttspec: {e}");
@@ -109,6 +117,13 @@ pub fn run(args: &RunArgs) -> Exit {
         }
     };
 
+    report.requirement_globs = filter.requirement_globs();
+    // A broker is tested: the statements binding clients only are not its business.
+    report.not_covered = not_covered
+        .into_iter()
+        .filter(|(v, _, side)| report.meta.protocols.contains(v) && *side != Side::Client)
+        .map(|(v, id, _)| (v, id))
+        .collect();
     let status = exit_status(&report);
     let written = match write_reports(&report, &destinations) {
         Ok(w) => w,

@@ -86,5 +86,6 @@ pub async fn run_scenario(
             scenario.source.file.display(),
             scenario.source.line
         ),
+        attempts: Vec::new(),
     }
 }

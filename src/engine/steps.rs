@@ -274,6 +274,7 @@ impl<'a> Runner<'a> {
         {
             Check {
                 checks: Some("MQTT-6.0.0-4".into()),
+                enforces: Vec::new(),
                 level: o.check.level,
             }
         } else {

@@ -8,7 +8,7 @@
 //! * Problems on the tool's side (bad template, unknown connection, target
 //!   unreachable, deadline of the whole scenario) are Errors, never Fails.
 
-use crate::outcome::{Note, Verdict};
+use crate::outcome::{Note, Verdict, Violation};
 use crate::scenario::{Check, Level};
 
 /// What ends a scenario before its last step.
@@ -23,6 +23,8 @@ pub enum Stop {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     pub statement: String,
+    /// Rules the peer failed to enforce (the check's `enforces`).
+    pub enforces: Vec<String>,
     pub message: String,
     pub expected: Option<String>,
     pub observed: Option<String>,
@@ -81,6 +83,7 @@ impl Judge {
         }
         Err(Stop::Fail(Failure {
             statement,
+            enforces: check.enforces.clone(),
             message: ev.message,
             expected: ev.expected,
             observed: ev.observed,
@@ -95,7 +98,8 @@ impl Judge {
 /// The verdict, statement and texts for a scenario that ended with `end`.
 pub struct Outcome {
     pub verdict: Verdict,
-    pub violated: Option<String>,
+    /// The duty first, then what the peer failed to enforce.
+    pub violated: Vec<Violation>,
     pub message: Option<String>,
     pub expected: Option<String>,
     pub observed: Option<String>,
@@ -105,21 +109,27 @@ pub fn outcome(end: Result<(), Stop>) -> Outcome {
     match end {
         Ok(()) | Err(Stop::Noted) => Outcome {
             verdict: Verdict::Pass,
-            violated: None,
+            violated: Vec::new(),
             message: None,
             expected: None,
             observed: None,
         },
         Err(Stop::Fail(f)) => Outcome {
             verdict: Verdict::Fail,
-            violated: Some(f.statement),
+            violated: std::iter::once(Violation::duty(f.statement))
+                .chain(
+                    f.enforces
+                        .into_iter()
+                        .map(Violation::enforces),
+                )
+                .collect(),
             message: Some(f.message),
             expected: f.expected,
             observed: f.observed,
         },
         Err(Stop::Error(message)) => Outcome {
             verdict: Verdict::Error,
-            violated: None,
+            violated: Vec::new(),
             message: Some(message),
             expected: None,
             observed: None,
@@ -147,12 +157,16 @@ mod tests {
         assert!(matches!(e, Stop::Fail(ref f) if f.statement == "MQTT-1"));
         let named = Check {
             checks: Some("MQTT-2".into()),
+            enforces: vec!["MQTT-3".into()],
             level: Level::Must,
         };
         let e = j.failed(&named, ev("x")).unwrap_err();
         let o = outcome(Err(e));
         assert_eq!(o.verdict, Verdict::Fail);
-        assert_eq!(o.violated.as_deref(), Some("MQTT-2"));
+        assert_eq!(
+            o.violated,
+            vec![Violation::duty("MQTT-2"), Violation::enforces("MQTT-3")]
+        );
         assert_eq!(o.expected.as_deref(), Some("1"));
     }
 
@@ -161,6 +175,7 @@ mod tests {
         let mut j = Judge::new(Level::Must, &["MQTT-1".to_string()]);
         let should = Check {
             checks: None,
+            enforces: Vec::new(),
             level: Level::Should,
         };
         assert!(j.failed(&should, ev("late")).is_ok());
@@ -182,6 +197,6 @@ mod tests {
     fn tool_problems_are_errors() {
         let o = outcome(Err(Stop::Error("bad template".into())));
         assert_eq!(o.verdict, Verdict::Error);
-        assert_eq!(o.violated, None);
+        assert!(o.violated.is_empty());
     }
 }

@@ -115,7 +115,7 @@ pub fn render(report: &RunReport) -> String {
 }
 
 fn scenario_block(h: &mut String, s: &ScenarioResult) {
-    let open = if matches!(s.verdict, Verdict::Fail | Verdict::Error) {
+    let open = if matches!(s.verdict, Verdict::Fail | Verdict::Error | Verdict::Flaky) {
         " open"
     } else {
         ""
@@ -134,8 +134,8 @@ fn scenario_block(h: &mut String, s: &ScenarioResult) {
         let _ = writeln!(h, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(v));
     };
     item("Requirements", &s.requirements.join(", "));
-    if let Some(v) = &s.violated {
-        item("Violated", v);
+    if !s.violated.is_empty() {
+        item("Violated", &s.violated_text());
     }
     if let Some(m) = &s.message {
         item("Message", m);
@@ -157,6 +157,19 @@ fn scenario_block(h: &mut String, s: &ScenarioResult) {
     h.push_str("</dl>\n");
     if !s.transcript.entries.is_empty() {
         let _ = writeln!(h, "<pre>{}</pre>", esc(&s.transcript.render()));
+    }
+    for (i, a) in s.attempts.iter().enumerate() {
+        let _ = writeln!(
+            h,
+            "<p>Re-run {} alone: <span class=\"{}\">{}</span> {}</p>",
+            i + 1,
+            a.verdict,
+            a.verdict,
+            esc(a.message.as_deref().unwrap_or(""))
+        );
+        if !a.transcript.entries.is_empty() {
+            let _ = writeln!(h, "<pre>{}</pre>", esc(&a.transcript.render()));
+        }
     }
     h.push_str("</details>\n");
 }

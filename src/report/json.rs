@@ -5,7 +5,7 @@
 
 use crate::codec::ProtocolVersion;
 use crate::outcome::{
-    Note, RequirementResult, RunMeta, RunReport, ScenarioResult, Summary, TranscriptEntry, Verdict,
+    Attempt, Violation, Note, RequirementResult, RunMeta, RunReport, ScenarioResult, Summary, TranscriptEntry, Verdict,
 };
 use serde::Serialize;
 
@@ -30,7 +30,7 @@ struct Scenario<'a> {
     section: &'a str,
     requirements: &'a [String],
     verdict: Verdict,
-    violated: Option<&'a str>,
+    violated: &'a [Violation],
     message: Option<&'a str>,
     expected: Option<&'a str>,
     observed: Option<&'a str>,
@@ -38,6 +38,7 @@ struct Scenario<'a> {
     duration_ms: u64,
     source: &'a str,
     transcript: &'a [TranscriptEntry],
+    attempts: &'a [Attempt],
 }
 
 impl<'a> From<&'a ScenarioResult> for Scenario<'a> {
@@ -49,7 +50,7 @@ impl<'a> From<&'a ScenarioResult> for Scenario<'a> {
             section: &s.section,
             requirements: &s.requirements,
             verdict: s.verdict,
-            violated: s.violated.as_deref(),
+            violated: &s.violated,
             message: s.message.as_deref(),
             expected: s.expected.as_deref(),
             observed: s.observed.as_deref(),
@@ -57,6 +58,7 @@ impl<'a> From<&'a ScenarioResult> for Scenario<'a> {
             duration_ms: s.duration.as_millis().min(u64::MAX as u128) as u64,
             source: &s.source,
             transcript: &s.transcript.entries,
+            attempts: &s.attempts,
         }
     }
 }
@@ -93,7 +95,10 @@ mod tests {
         assert_eq!(v["summary"]["scenarios"]["pass"], 2);
         let fail = &v["scenarios"][1];
         assert_eq!(fail["verdict"], "fail");
-        assert_eq!(fail["violated"], "MQTT-3.3.1-4");
+        assert_eq!(
+            fail["violated"],
+            serde_json::json!([{"id": "MQTT-3.3.1-4", "role": "duty"}])
+        );
         assert_eq!(fail["duration_ms"], 12);
         assert_eq!(fail["transcript"][1]["direction"], "received");
         assert_eq!(fail["transcript"][1]["hex"], "40020001");

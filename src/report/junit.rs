@@ -39,7 +39,7 @@ pub fn render(report: &RunReport) -> String {
         skipped_per_suite.push(
             results
                 .iter()
-                .filter(|s| s.verdict == Verdict::Skip)
+                .filter(|s| is_skipped(s.verdict))
                 .count(),
         );
         suites.push(suite);
@@ -64,7 +64,26 @@ pub fn render(report: &RunReport) -> String {
     doc.write_xml(&mut out)
         .expect("writing XML to memory cannot fail");
     let xml = String::from_utf8(out).expect("the XML writer produces UTF-8");
-    fix_up(&xml, &skipped_per_suite)
+    let xml = fix_up(&xml, &skipped_per_suite);
+    // Totals on the root, for readers that look only there.
+    let count = |f: fn(Verdict) -> bool| report.scenarios.iter().filter(|s| f(s.verdict)).count();
+    let died = usize::from(report.target_died.is_some());
+    let seconds: f64 = report.scenarios.iter().map(|s| s.duration.as_secs_f64()).sum();
+    let root = format!(
+        "<testsuites name=\"mqttspec\" tests=\"{}\" failures=\"{}\" errors=\"{}\" disabled=\"{}\" time=\"{seconds:.3}\">",
+        report.scenarios.len() + died,
+        count(|v| matches!(v, Verdict::Fail | Verdict::Flaky)),
+        count(|v| v == Verdict::Error) + died,
+        count(is_skipped),
+    );
+    xml.replacen("<testsuites>", &root, 1)
+}
+
+fn is_skipped(v: Verdict) -> bool {
+    matches!(
+        v,
+        Verdict::Skip | Verdict::NotRun | Verdict::Inconclusive | Verdict::NotCovered
+    )
 }
 
 /// `mqtt.v3_1_1.section_3_3`.
@@ -102,13 +121,22 @@ fn testcase(s: &ScenarioResult, class: &str) -> TestCase {
     let mut tc = match s.verdict {
         Verdict::Pass => TestCaseBuilder::success(&name, time),
         Verdict::Fail => {
-            let violated = s.charged_statement().unwrap_or("requirement");
+            let violated = s.violated_text();
             let message = format!(
                 "{violated} violated: {}",
                 s.message.as_deref().unwrap_or("no detail")
             );
-            let mut b = TestCaseBuilder::failure(&name, time, violated, &xml_text(&message));
-            b.set_trace(&cdata(&failure_detail(s, violated)));
+            let kind = s.charged_statement().unwrap_or("requirement");
+            let mut b = TestCaseBuilder::failure(&name, time, kind, &xml_text(&message));
+            b.set_trace(&cdata(&failure_detail(s, &violated)));
+            b
+        }
+        // Not a pass and not a proven failure: visible in CI as a failure
+        // of its own type, with every attempt in the output.
+        Verdict::Flaky => {
+            let message = s.message.as_deref().unwrap_or("different outcomes when re-run");
+            let mut b = TestCaseBuilder::failure(&name, time, "flaky", &xml_text(message));
+            b.set_trace(&cdata(&format!("source: {}\n", s.source)));
             b
         }
         Verdict::Error => {
@@ -117,11 +145,13 @@ fn testcase(s: &ScenarioResult, class: &str) -> TestCase {
             b.set_trace(&cdata(&format!("source: {}\n", s.source)));
             b
         }
-        Verdict::Skip | Verdict::NotRun => TestCaseBuilder::skipped_with_cause(
-            &name,
-            s.verdict.as_str(),
-            &xml_text(s.message.as_deref().unwrap_or("not run")),
-        ),
+        Verdict::Skip | Verdict::NotRun | Verdict::Inconclusive | Verdict::NotCovered => {
+            TestCaseBuilder::skipped_with_cause(
+                &name,
+                "skip",
+                &xml_text(s.message.as_deref().unwrap_or("not run")),
+            )
+        }
     };
     tc.set_classname(class);
     let out = system_out(s);
@@ -150,6 +180,21 @@ fn failure_detail(s: &ScenarioResult, violated: &str) -> String {
 
 fn system_out(s: &ScenarioResult) -> String {
     let mut out = String::new();
+    for (i, a) in s.attempts.iter().enumerate() {
+        out.push_str(&format!(
+            "re-run {} alone: {}{}\n",
+            i + 1,
+            a.verdict,
+            a.message
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default()
+        ));
+        out.push_str(&a.transcript.render());
+    }
+    if !s.attempts.is_empty() {
+        out.push_str("first run:\n");
+    }
     for n in &s.notes {
         match &n.statement {
             Some(id) => out.push_str(&format!("note [{id}]: {}\n", n.message)),

@@ -12,9 +12,21 @@ pub fn render(report: &RunReport) -> String {
     let r = summary.requirements;
     let _ = writeln!(
         md,
-        "**Scenarios:** {} pass, {} fail, {} error, {} skip. \
-         **Requirements:** {} pass, {} fail, {} error, {} skip.\n",
-        s.pass, s.fail, s.error, s.skip, r.pass, r.fail, r.error, r.skip
+        "**Scenarios:** {} pass, {} fail, {} flaky, {} error, {} skip, {} not run. \
+         **Requirements:** {} pass, {} fail, {} flaky, {} error, {} inconclusive, {} skip, {} not covered.\n",
+        s.pass,
+        s.fail,
+        s.flaky,
+        s.error,
+        s.skip,
+        s.not_run,
+        r.pass,
+        r.fail,
+        r.flaky,
+        r.error,
+        r.inconclusive,
+        r.skip,
+        r.not_covered
     );
     let _ = write!(md, "Target: `{}`", code(&meta.target));
     if let Some(b) = &meta.broker {
@@ -49,7 +61,7 @@ pub fn render(report: &RunReport) -> String {
             let _ = write!(
                 md,
                 "- **{}** ({}) `{}`: {}",
-                text(f.charged_statement().unwrap_or("?")),
+                text(&f.violated_text()),
                 f.protocol,
                 code(&f.id),
                 text(f.message.as_deref().unwrap_or("no detail"))
@@ -63,6 +75,24 @@ pub fn render(report: &RunReport) -> String {
                 let _ = write!(md, "; observed {}", text(o));
             }
             md.push('\n');
+        }
+        md.push('\n');
+    }
+    let flaky: Vec<_> = report
+        .scenarios
+        .iter()
+        .filter(|s| s.verdict == Verdict::Flaky)
+        .collect();
+    if !flaky.is_empty() {
+        md.push_str("### Flaky\n\n");
+        for f in flaky {
+            let _ = writeln!(
+                md,
+                "- `{}` ({}): {}",
+                code(&f.id),
+                f.protocol,
+                text(f.message.as_deref().unwrap_or("different outcomes when re-run"))
+            );
         }
         md.push('\n');
     }
@@ -97,11 +127,17 @@ pub fn render(report: &RunReport) -> String {
                 .iter()
                 .map(|s| format!("`{}`", code(s)))
                 .collect();
+            let verdict = match &r.reason {
+                Some(why) if r.verdict != Verdict::NotCovered => {
+                    format!("{} ({})", r.verdict, text(why))
+                }
+                _ => r.verdict.to_string(),
+            };
             let _ = writeln!(
                 md,
                 "| {} | {} | {} |",
                 text(&r.id),
-                r.verdict,
+                verdict,
                 scenarios.join(", ")
             );
         }
@@ -154,7 +190,7 @@ mod tests {
     fn summary_failures_then_tables() {
         let md = render(&sample::run());
         let summary = md
-            .find("**Scenarios:** 2 pass, 1 fail, 1 error, 1 skip")
+            .find("**Scenarios:** 2 pass, 1 fail, 0 flaky, 1 error, 1 skip, 0 not run")
             .unwrap();
         let failures = md.find("### Failures").unwrap();
         let v3 = md.find("### MQTT 3.1.1").unwrap();
@@ -167,7 +203,9 @@ mod tests {
             md.contains("| MQTT-3.3.1-4 | fail | `publish/qos-3-closes` |"),
             "{md}"
         );
-        assert!(md.contains("| MQTT-3.3.1-6 | skip | `retain/new-subscriber` |"));
+        assert!(md.contains(
+            "| MQTT-3.3.1-6 | skip (needs retain: the broker does not offer it) | `retain/new-subscriber` |"
+        ));
         assert!(md.contains("- `subscribe/wildcard` (5.0): connection refused"));
         // The 5.0 table holds the 5.0 pass of the same scenario.
         assert!(md[v5..].contains("| MQTT-3.3.1-4 | pass | `publish/qos-3-closes` |"));

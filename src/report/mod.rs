@@ -44,7 +44,7 @@ pub(crate) mod sample {
                 .collect::<Vec<_>>()
                 .join("."),
             verdict,
-            violated: None,
+            violated: Vec::new(),
             message: None,
             expected: None,
             observed: None,
@@ -52,6 +52,7 @@ pub(crate) mod sample {
             duration: Duration::from_millis(12),
             transcript: Transcript::default(),
             source: format!("cases/{id}.yaml:3"),
+            attempts: Vec::new(),
         }
     }
 
@@ -65,7 +66,7 @@ pub(crate) mod sample {
             Verdict::Pass,
         );
         let mut fail = result("publish/qos-3-closes", v3, &["MQTT-3.3.1-4"], Verdict::Fail);
-        fail.violated = Some("MQTT-3.3.1-4".into());
+        fail.violated = vec![crate::outcome::Violation::duty("MQTT-3.3.1-4")];
         fail.message = Some("the connection stayed open <after> & \"QoS 3\"".into());
         fail.expected = Some("close".into());
         fail.observed = Some("PUBACK id=1".into());
@@ -112,6 +113,8 @@ pub(crate) mod sample {
             scenarios: vec![pass, fail, skip, error, pass5],
             target_died: None,
             interrupted: None,
+            requirement_globs: Vec::new(),
+            not_covered: Vec::new(),
         }
     }
 }

@@ -24,14 +24,27 @@ enum IdFilter {
 impl IdFilter {
     fn matches(&self, id: &str) -> bool {
         match self {
-            IdFilter::Substring(s) => id.contains(s.as_str()),
-            IdFilter::Glob(p) => p.matches(id),
+            IdFilter::Substring(s) => id.to_lowercase().contains(&s.to_lowercase()),
+            IdFilter::Glob(p) => p.matches_with(id, NO_CASE),
         }
     }
 }
 
 fn pattern(text: &str) -> Result<Pattern, String> {
     Pattern::new(text).map_err(|e| format!("bad pattern `{text}`: {e}"))
+}
+
+/// Globs ignore case: `mqtt-3.1.2-3` selects `MQTT-3.1.2-3`.
+const NO_CASE: glob::MatchOptions = glob::MatchOptions {
+    case_sensitive: false,
+    require_literal_separator: false,
+    require_literal_leading_dot: false,
+};
+
+/// Whether `text` matches the glob `glob`, ignoring case; a glob that does
+/// not parse matches nothing.
+pub fn glob_matches(glob: &str, text: &str) -> bool {
+    Pattern::new(glob).is_ok_and(|p| p.matches_with(text, NO_CASE))
 }
 
 impl Filter {
@@ -75,7 +88,51 @@ impl Filter {
 
     /// Whether a statement ID matches the `--requirement` globs.
     pub fn matches_statement(&self, id: &str) -> bool {
-        self.requirements.is_empty() || self.requirements.iter().any(|p| p.matches(id))
+        self.requirements.is_empty()
+            || self
+                .requirements
+                .iter()
+                .any(|p| p.matches_with(id, NO_CASE))
+    }
+
+    /// The `--requirement` globs as given.
+    pub fn requirement_globs(&self) -> Vec<String> {
+        self.requirements.iter().map(|p| p.as_str().to_string()).collect()
+    }
+
+    /// Why nothing is selected from `all` (the whole loaded suite): one
+    /// line naming what found nothing.
+    pub fn why_empty(&self, all: &[Scenario]) -> String {
+        if let Some(v) = self.protocol {
+            if !all.iter().any(|s| s.protocols.contains(&v)) {
+                return format!("no {v} scenarios yet");
+            }
+        }
+        let in_version: Vec<&Scenario> = all
+            .iter()
+            .filter(|s| s.protocols.iter().any(|&v| self.includes(v)))
+            .collect();
+        for p in &self.requirements {
+            if !in_version
+                .iter()
+                .any(|s| s.requirements.iter().any(|r| p.matches_with(r, NO_CASE)))
+            {
+                return format!("no scenario checks {}", p.as_str());
+            }
+        }
+        let by_id = |s: &&&Scenario| self.ids.iter().any(|f| f.matches(&s.id));
+        if !self.ids.is_empty() && !in_version.iter().any(|s| by_id(&s)) {
+            let given: Vec<String> = self
+                .ids
+                .iter()
+                .map(|f| match f {
+                    IdFilter::Substring(s) => s.clone(),
+                    IdFilter::Glob(p) => p.as_str().to_string(),
+                })
+                .collect();
+            return format!("no scenario id matches {}", given.join(" or "));
+        }
+        "no scenario matches the selection".into()
     }
 
     /// Whether the scenario is selected on at least one of its versions.
@@ -155,5 +212,26 @@ mod tests {
         let f = Filter::new(&s(&["publish"]), &s(&["MQTT-3.3.1-4"]), Some(V5)).unwrap();
         assert!(ids(&f, &all).is_empty());
         assert!(Filter::new(&[], &s(&["MQTT-[3"]), None).is_err());
+    }
+
+    #[test]
+    fn globs_and_ids_ignore_case_and_empty_selections_say_why() {
+        let all = vec![
+            scenario("3.1.2/a", &["MQTT-3.1.2-3"], &[V3_1_1]),
+            scenario("3.3/b", &["MQTT-3.3.1-4"], &[V3_1_1]),
+        ];
+        let f = Filter::new(&[], &["mqtt-3.1.2-*".into()], None).unwrap();
+        assert_eq!(f.apply(all.clone()).len(), 1);
+        let f = Filter::new(&["3.3/B".into()], &[], None).unwrap();
+        assert_eq!(f.apply(all.clone()).len(), 1);
+        assert!(glob_matches("Mqtt-3.*", "MQTT-3.1.2-3"));
+        let f = Filter::new(&[], &[], Some(V5)).unwrap();
+        assert_eq!(f.why_empty(&all), "no 5.0 scenarios yet");
+        let f = Filter::new(&[], &["MQTT-9.9.9-9".into()], None).unwrap();
+        assert_eq!(f.why_empty(&all), "no scenario checks MQTT-9.9.9-9");
+        let f = Filter::new(&["nope".into()], &[], None).unwrap();
+        assert_eq!(f.why_empty(&all), "no scenario id matches nope");
+        let f = Filter::new(&["3.3".into()], &["MQTT-3.1.2-3".into()], None).unwrap();
+        assert_eq!(f.why_empty(&all), "no scenario matches the selection");
     }
 }

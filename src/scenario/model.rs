@@ -63,6 +63,9 @@ pub struct Scenario {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Check {
     pub checks: Option<String>,
+    /// Rules the test breaks on purpose that the peer must enforce; a
+    /// failure names them beside `checks` (role `enforces`).
+    pub enforces: Vec<String>,
     pub level: Level,
 }
 

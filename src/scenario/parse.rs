@@ -577,7 +577,7 @@ impl StepContext<'_> {
                 let f = Fields::new(
                     body,
                     "an expectation",
-                    &["on", "packet", "within", "checks", "level"],
+                    &["on", "packet", "within", "checks", "enforces", "level"],
                 )?;
                 let e = self.expect_fields(&f)?;
                 Ok(Step::Expect(e))
@@ -637,8 +637,33 @@ impl StepContext<'_> {
             }
             None => None,
         };
+        // `enforces`: rules the scenario breaks on purpose, which the peer
+        // must enforce; a failure of this check names them too.
+        let mut enforces = Vec::new();
+        if let Some(n) = f.get("enforces") {
+            let items = n.as_seq().ok_or_else(|| {
+                DeError::at(n.loc, "`enforces` takes a list of statement IDs, e.g. [MQTT-2.3.1-1]")
+            })?;
+            for item in items {
+                let id = string(item, "a statement ID")?;
+                if !self.requirements.iter().any(|r| r == id) {
+                    return Err(DeError::at(
+                        item.loc,
+                        format!(
+                            "`enforces: {id}` must be one of the scenario's requirements ({})",
+                            self.requirements.join(", ")
+                        ),
+                    ));
+                }
+                enforces.push(id.to_owned());
+            }
+        }
         let level = f.get("level").map(level).transpose()?.unwrap_or_default();
-        Ok(Check { checks, level })
+        Ok(Check {
+            checks,
+            enforces,
+            level,
+        })
     }
 
     /// A connection that must be open now.
@@ -727,6 +752,7 @@ impl StepContext<'_> {
                 "override",
                 "connack",
                 "checks",
+                "enforces",
                 "level",
                 "within",
                 "transport",
@@ -800,7 +826,7 @@ impl StepContext<'_> {
         };
         // On WebSocket the check also covers the handshake.
         if connack.is_none() && transport == Transport::Tcp {
-            for k in ["checks", "level", "within"] {
+            for k in ["checks", "enforces", "level", "within"] {
                 if let Some(n) = f.get(k) {
                     return Err(DeError::at(
                         n.loc,
@@ -978,7 +1004,7 @@ impl StepContext<'_> {
             let g = Fields::new(
                 item,
                 "{on: ..., packet: ...}",
-                &["on", "packet", "checks", "level"],
+                &["on", "packet", "checks", "enforces", "level"],
             )?;
             packets.push(self.expect_fields(&g)?);
             all.extend(std::mem::replace(&mut self.captured, before.clone()));
@@ -991,7 +1017,7 @@ impl StepContext<'_> {
         let f = Fields::new(
             body,
             "{on: ..., for: ...}",
-            &["on", "for", "checks", "level"],
+            &["on", "for", "checks", "enforces", "level"],
         )?;
         let on = self.on(f.req("on")?)?;
         let duration = duration(f.req("for")?)?;
@@ -1013,6 +1039,7 @@ impl StepContext<'_> {
                 "disconnect",
                 "allow_before",
                 "checks",
+                "enforces",
                 "level",
             ],
         )?;

@@ -125,6 +125,7 @@ pub fn expect_within(
         within: Some(within),
         check: Check {
             checks: checks.map(str::to_string),
+            enforces: Vec::new(),
             level,
         },
     })
@@ -162,6 +163,7 @@ pub fn expect_close_with(
         allow_before,
         check: Check {
             checks: Some("MQTT-TEST-2".into()),
+            enforces: Vec::new(),
             level: Level::Must,
         },
     })
