@@ -9,7 +9,7 @@ mod support;
 use mqttspec::codec::ProtocolVersion::{V3_1_1, V5};
 use mqttspec::engine::{run_scenario, EngineConfig};
 use mqttspec::outcome::{ScenarioResult, Verdict};
-use mqttspec::scenario::{Level, Scenario};
+use mqttspec::scenario::{Level, Scenario, Step};
 use mqttspec::target::Endpoint;
 use serde_json::json;
 use std::future::Future;
@@ -489,4 +489,35 @@ async fn expect_close_allows_the_listed_packets_first() {
     );
     let r = run(&s, &ep, Verdict::Fail, Duration::from_secs(2)).await;
     assert!(r.observed.unwrap().starts_with("CONNACK"));
+}
+
+#[tokio::test]
+async fn expect_close_without_disconnect_and_with_a_packet_instead() {
+    let within = Duration::from_millis(500);
+    let step = |no_disconnect: bool, instead: Option<serde_json::Value>| {
+        let mut st = expect_close_with("a", within, vec![], vec![]);
+        if let Step::ExpectClose(c) = &mut st {
+            c.no_disconnect = no_disconnect;
+            c.instead = instead;
+        }
+        let mut s = scenario("close", V5, vec![open("a"), st]);
+        s.protocols = vec![V5];
+        s
+    };
+    // `disconnect: none`: a DISCONNECT before the close fails, a plain close passes.
+    let ep = answer_then_close(CONNACK_V5_OK, &[0xe0, 0x02, 0x81, 0x00]).await;
+    let r = run_v5(&step(true, None), &ep).await;
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert!(r.observed.unwrap().starts_with("DISCONNECT"));
+    let ep = answer_then_close(CONNACK_V5_OK, &[]).await;
+    let r = run_v5(&step(true, None), &ep).await;
+    assert_eq!(r.verdict, Verdict::Pass, "{:?}", r.message);
+    // `instead`: the matching packet ends the step, another one fails it.
+    let ep = answer_then_close(CONNACK_V5_OK, &[0x90, 0x04, 0x00, 0x01, 0x00, 0xa2]).await;
+    let refused = json!({"suback": {"reason_codes": [0xa2]}});
+    let r = run_v5(&step(false, Some(refused)), &ep).await;
+    assert_eq!(r.verdict, Verdict::Pass, "{:?}", r.message);
+    let granted = json!({"suback": {"reason_codes": [0]}});
+    let r = run_v5(&step(false, Some(granted)), &ep).await;
+    assert_eq!(r.verdict, Verdict::Fail);
 }

@@ -769,6 +769,16 @@ impl<'a> Runner<'a> {
                     );
                 }
             };
+            if let Some(m) = &c.instead {
+                match match_packet(m, &packet, &self.vars) {
+                    Ok(caps) => {
+                        self.capture(caps);
+                        return Ok(());
+                    }
+                    Err(MatchError::Tool(t)) => return Err(self.error(t)),
+                    Err(MatchError::Mismatch(_)) => {}
+                }
+            }
             let mut allowed = None;
             for m in &c.allow_before {
                 match match_packet(m, &packet, &self.vars) {
@@ -788,6 +798,7 @@ impl<'a> Runner<'a> {
                 // 5.0 lets a server say why before it closes (MQTT-4.13.1-1);
                 // a 3.1.1 server has no DISCONNECT to send.
                 let accepted = self.version.is_v5()
+                    && !c.no_disconnect
                     && disconnect_seen.is_none()
                     && if c.disconnect_codes.is_empty() {
                         d.reason_code >= 0x80
@@ -801,7 +812,9 @@ impl<'a> Runner<'a> {
             }
             let observed = describe(&packet);
             let expected = if self.version.is_v5() {
-                if c.disconnect_codes.is_empty() {
+                if c.no_disconnect {
+                    "the connection closed, without a DISCONNECT".to_string()
+                } else if c.disconnect_codes.is_empty() {
                     "the connection closed, optionally after DISCONNECT with a reason code >= 0x80"
                         .to_string()
                 } else {

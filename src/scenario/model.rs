@@ -188,6 +188,12 @@ pub struct ExpectClose {
     /// Other packets that may arrive before the close (e.g. a CONNACK with
     /// a refusal code); each is a matcher.
     pub allow_before: Vec<Value>,
+    /// `disconnect: none`: no DISCONNECT is accepted before the close except
+    /// one that `allow_before` matches (e.g. before any CONNACK).
+    pub no_disconnect: bool,
+    /// A packet the peer may send instead of closing (e.g. a refusing
+    /// SUBACK where the spec allows it or a close): it ends the step.
+    pub instead: Option<Value>,
     pub check: Check,
 }
 

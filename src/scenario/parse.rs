@@ -1012,6 +1012,7 @@ impl StepContext<'_> {
                 "within",
                 "disconnect",
                 "allow_before",
+                "instead",
                 "checks",
                 "level",
             ],
@@ -1019,8 +1020,12 @@ impl StepContext<'_> {
         let on_node = f.req("on")?;
         let on = self.on(on_node)?;
         let within = f.get("within").map(duration).transpose()?;
+        let no_disconnect = f
+            .get("disconnect")
+            .is_some_and(|n| n.as_str() == Some("none"));
         let disconnect_codes = match f.get("disconnect") {
             None => Vec::new(),
+            Some(_) if no_disconnect => Vec::new(),
             Some(n) => match &n.kind {
                 Kind::Seq(_) => from_node::<Vec<u8>>(n)?,
                 _ => vec![from_node::<u8>(n)?],
@@ -1032,6 +1037,10 @@ impl StepContext<'_> {
                 allow_before.push(self.matcher(item, &[])?.0);
             }
         }
+        let instead = match f.get("instead") {
+            Some(n) => Some(self.matcher(n, &[])?.0),
+            None => None,
+        };
         let check = self.check(&f)?;
         self.end(&on, on_node.loc);
         Ok(ExpectClose {
@@ -1039,6 +1048,8 @@ impl StepContext<'_> {
             within,
             disconnect_codes,
             allow_before,
+            no_disconnect,
+            instead,
             check,
         })
     }

@@ -39,6 +39,8 @@ pub const CAPABILITIES: &[&str] = &[
     "no_qos2",
     "no_retain",
     "no_wildcards",
+    "no_shared_subscriptions",
+    "no_subscription_identifiers",
 ];
 
 /// Why a WebSocket scenario is skipped on a target without that endpoint.
@@ -294,6 +296,8 @@ mod tests {
             "no_qos2",
             "no_retain",
             "no_wildcards",
+            "no_shared_subscriptions",
+            "no_subscription_identifiers",
         ] {
             assert!(!p.supports(cap), "{cap}");
         }

@@ -160,6 +160,8 @@ pub fn expect_close_with(
         within: Some(within),
         disconnect_codes: codes,
         allow_before,
+        no_disconnect: false,
+        instead: None,
         check: Check {
             checks: Some("MQTT-TEST-2".into()),
             level: Level::Must,
