@@ -211,6 +211,7 @@ impl<'a> Runner<'a> {
                 on: o.name.clone(),
                 packet: matcher.clone(),
                 within: o.within,
+                max_size: None,
                 check: o.check.clone(),
             };
             self.expect(&expect).await?;
@@ -527,8 +528,11 @@ impl<'a> Runner<'a> {
                 Some(expected),
                 Some(format!("nothing within {within:?}")),
             ),
-            Some(Event::Packet { packet, notes, .. }) => {
+            Some(Event::Packet { packet, notes, raw }) => {
                 self.take_notes(&e.on, notes);
+                if let Some(max) = e.max_size.filter(|&m| raw.len() > m) {
+                    return self.too_big(&e.check, &e.on, &packet, raw.len(), max);
+                }
                 match match_packet(&e.packet, &packet, &self.vars) {
                     Ok(caps) => {
                         self.capture(caps);
@@ -553,6 +557,26 @@ impl<'a> Runner<'a> {
                 )
             }
         }
+    }
+
+    /// A packet larger than the Maximum Packet Size the scenario announced.
+    fn too_big(
+        &mut self,
+        check: &Check,
+        on: &str,
+        packet: &Packet,
+        size: usize,
+        max: usize,
+    ) -> StepResult {
+        self.fail(
+            check,
+            format!(
+                "{} on {on} is {size} bytes, above the Maximum Packet Size {max}",
+                describe(packet)
+            ),
+            Some(format!("packets of at most {max} bytes")),
+            Some(format!("{size} bytes: {}", describe(packet))),
+        )
     }
 
     fn capture(&mut self, caps: Captures) {
@@ -755,8 +779,11 @@ impl<'a> Runner<'a> {
                         Some(format!("still open after {within:?}{after}")),
                     );
                 }
-                Some(Event::Packet { packet, notes, .. }) => {
+                Some(Event::Packet { packet, notes, raw }) => {
                     self.take_notes(&c.on, notes);
+                    if let Some(max) = c.max_size.filter(|&m| raw.len() > m) {
+                        return self.too_big(&c.check, &c.on, &packet, raw.len(), max);
+                    }
                     packet
                 }
                 Some(other) => {

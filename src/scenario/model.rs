@@ -161,6 +161,9 @@ pub struct Expect {
     /// Matcher for a whole packet, e.g. `{puback: {packet_id: 1}}`.
     pub packet: Value,
     pub within: Option<Duration>,
+    /// `max_size`: the packet, fixed header included, may be at most this
+    /// many bytes (the Maximum Packet Size the scenario's CONNECT gave).
+    pub max_size: Option<usize>,
     pub check: Check,
 }
 
@@ -194,6 +197,9 @@ pub struct ExpectClose {
     /// A packet the peer may send instead of closing (e.g. a refusing
     /// SUBACK where the spec allows it or a close): it ends the step.
     pub instead: Option<Value>,
+    /// `max_size`: every packet seen before the close may be at most this
+    /// many bytes.
+    pub max_size: Option<usize>,
     pub check: Check,
 }
 

@@ -577,7 +577,7 @@ impl StepContext<'_> {
                 let f = Fields::new(
                     body,
                     "an expectation",
-                    &["on", "packet", "within", "checks", "level"],
+                    &["on", "packet", "within", "max_size", "checks", "level"],
                 )?;
                 let e = self.expect_fields(&f)?;
                 Ok(Step::Expect(e))
@@ -943,12 +943,14 @@ impl StepContext<'_> {
         let on = self.on(f.req("on")?)?;
         let (packet, captures) = self.matcher(f.req("packet")?, &[])?;
         let within = f.get("within").map(duration).transpose()?;
+        let max_size = f.get("max_size").map(from_node::<usize>).transpose()?;
         let check = self.check(f)?;
         self.captured.extend(captures);
         Ok(Expect {
             on,
             packet,
             within,
+            max_size,
             check,
         })
     }
@@ -1013,6 +1015,7 @@ impl StepContext<'_> {
                 "disconnect",
                 "allow_before",
                 "instead",
+                "max_size",
                 "checks",
                 "level",
             ],
@@ -1041,6 +1044,7 @@ impl StepContext<'_> {
             Some(n) => Some(self.matcher(n, &[])?.0),
             None => None,
         };
+        let max_size = f.get("max_size").map(from_node::<usize>).transpose()?;
         let check = self.check(&f)?;
         self.end(&on, on_node.loc);
         Ok(ExpectClose {
@@ -1050,6 +1054,7 @@ impl StepContext<'_> {
             allow_before,
             no_disconnect,
             instead,
+            max_size,
             check,
         })
     }
