@@ -1046,7 +1046,10 @@ impl StepContext<'_> {
         };
         let max_size = f.get("max_size").map(from_node::<usize>).transpose()?;
         let check = self.check(&f)?;
-        self.end(&on, on_node.loc);
+        // With `instead` the connection may still be open afterwards.
+        if instead.is_none() {
+            self.end(&on, on_node.loc);
+        }
         Ok(ExpectClose {
             on,
             within,
