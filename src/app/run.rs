@@ -100,7 +100,8 @@ pub fn run(args: &RunArgs) -> Exit {
             return Exit::Usage;
         }
     };
-    print!("{}", console::summary(&report, &written));
+    let style = console::Style::for_stdout(args.verbose);
+    print!("{}", console::summary_styled(&report, &written, &style));
     exit_status(&report)
 }
 
