@@ -335,7 +335,11 @@ mod tests {
 
     #[test]
     fn auth_method_implies_enhanced_auth() {
-        let p = Profile::from_str("p.yaml", "auth_method: SCRAM-SHA-1\nauth_data: \"n,,n=u\"\n").unwrap();
+        let p = Profile::from_str(
+            "p.yaml",
+            "auth_method: SCRAM-SHA-1\nauth_data: \"n,,n=u\"\n",
+        )
+        .unwrap();
         assert!(p.supports("enhanced_auth"));
         assert_eq!(p.auth_method.as_deref(), Some("SCRAM-SHA-1"));
         assert_eq!(p.auth_data.as_deref(), Some("n,,n=u"));
