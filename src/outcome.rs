@@ -302,7 +302,12 @@ impl ScenarioResult {
             return Vec::new();
         }
         if self.violated.is_empty() {
-            return self.requirements.first().map(String::as_str).into_iter().collect();
+            return self
+                .requirements
+                .first()
+                .map(String::as_str)
+                .into_iter()
+                .collect();
         }
         self.violated.iter().map(|v| v.id.as_str()).collect()
     }
@@ -377,7 +382,10 @@ impl RunReport {
                     Verdict::Flaky => acc.flaky = true,
                     Verdict::Error => acc.errored = true,
                     Verdict::Pass => acc.passed = true,
-                    Verdict::Skip | Verdict::NotRun | Verdict::Inconclusive | Verdict::NotCovered => {
+                    Verdict::Skip
+                    | Verdict::NotRun
+                    | Verdict::Inconclusive
+                    | Verdict::NotCovered => {
                         if acc.skipped.is_none() {
                             acc.skipped = Some(
                                 s.message

@@ -227,7 +227,8 @@ pub async fn run_on(
             let Some(first) = &results[slot] else {
                 continue;
             };
-            if !matches!(first.verdict, Verdict::Fail | Verdict::Error) || !first.attempts.is_empty()
+            if !matches!(first.verdict, Verdict::Fail | Verdict::Error)
+                || !first.attempts.is_empty()
             {
                 continue;
             }
@@ -240,8 +241,7 @@ pub async fn run_on(
                 _ = stop.wait_for(|s| *s) => break,
             };
             if matches!(again.verdict, Verdict::Fail | Verdict::Error) {
-                if let Some(why) =
-                    target_gone(running, v, &namespaces, credentials.as_ref()).await
+                if let Some(why) = target_gone(running, v, &namespaces, credentials.as_ref()).await
                 {
                     died = Some(why);
                     break;
@@ -339,7 +339,10 @@ fn judge_retry(first: &mut ScenarioResult, again: ScenarioResult) {
     if same {
         first.notes.push(Note {
             statement: None,
-            message: format!("the same outcome when run again alone ({})", attempt.verdict),
+            message: format!(
+                "the same outcome when run again alone ({})",
+                attempt.verdict
+            ),
         });
         return;
     }
@@ -454,6 +457,11 @@ fn profile_vars(profile: &Profile) -> Vec<(String, serde_json::Value)> {
     }
     if let Some(t) = &profile.denied_topic {
         vars.push(("denied_topic".to_string(), json!(t)));
+    }
+    if let Some(m) = &profile.auth_method {
+        vars.push(("auth_method".to_string(), json!(m)));
+        let data = profile.auth_data.as_deref().unwrap_or_default();
+        vars.push(("auth_data".to_string(), json!(data)));
     }
     vars
 }

@@ -139,7 +139,7 @@ async fn a_mismatch_fails_with_the_checked_statement_and_the_field() {
     ];
     let r = run(&scenario("mismatch", V3_1_1, steps), V3_1_1).await;
     assert_verdict(&r, Verdict::Fail);
-    assert_eq!(r.violated.as_deref(), Some("MQTT-TEST-2"));
+    assert_eq!(r.charged_statement(), Some("MQTT-TEST-2"));
     let msg = r.message.unwrap();
     assert!(msg.contains("step 3"), "{msg}");
     assert!(
@@ -164,7 +164,7 @@ async fn a_timeout_fails_with_the_first_requirement_by_default() {
     let started = std::time::Instant::now();
     let r = run(&scenario("timeout", V3_1_1, steps), V3_1_1).await;
     assert_verdict(&r, Verdict::Fail);
-    assert_eq!(r.violated.as_deref(), Some(REQ));
+    assert_eq!(r.charged_statement(), Some(REQ));
     assert!(r.message.unwrap().contains("nothing arrived"));
     assert!(started.elapsed() < Duration::from_secs(3));
 }
@@ -310,7 +310,7 @@ async fn expect_close_on_an_open_connection_fails_in_time() {
     let steps = vec![open("a"), expect_close("a", Duration::from_millis(300))];
     let r = run(&scenario("still-open", V3_1_1, steps), V3_1_1).await;
     assert_verdict(&r, Verdict::Fail);
-    assert_eq!(r.violated.as_deref(), Some("MQTT-TEST-2"));
+    assert_eq!(r.charged_statement(), Some("MQTT-TEST-2"));
     assert!(r.message.unwrap().contains("still open"));
 }
 

@@ -406,7 +406,10 @@ fn draft(broker: &Broker, s: &Scenario, r: &ScenarioResult, ns: Option<&str>, li
             [one] => e.push_str(&format!("  violated: {}\n", one.id)),
             many => e.push_str(&format!(
                 "  violated: [{}]\n",
-                many.iter().map(|v| v.id.as_str()).collect::<Vec<_>>().join(", ")
+                many.iter()
+                    .map(|v| v.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
         }
         e.push_str(&format!(

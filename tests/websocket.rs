@@ -121,7 +121,7 @@ async fn no_mqtt_subprotocol_fails_the_opens_check() {
     );
     let r = play(&s, &ep).await;
     assert_eq!(r.verdict, Verdict::Fail, "{:?}", r.message);
-    assert_eq!(r.violated.as_deref(), Some("MQTT-6.0.0-4"));
+    assert_eq!(r.charged_statement(), Some("MQTT-6.0.0-4"));
     assert!(
         r.observed.as_deref() == Some("no Sec-WebSocket-Protocol header"),
         "{:?}",

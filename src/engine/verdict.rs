@@ -117,11 +117,7 @@ pub fn outcome(end: Result<(), Stop>) -> Outcome {
         Err(Stop::Fail(f)) => Outcome {
             verdict: Verdict::Fail,
             violated: std::iter::once(Violation::duty(f.statement))
-                .chain(
-                    f.enforces
-                        .into_iter()
-                        .map(Violation::enforces),
-                )
+                .chain(f.enforces.into_iter().map(Violation::enforces))
                 .collect(),
             message: Some(f.message),
             expected: f.expected,

@@ -5,7 +5,8 @@
 
 use crate::codec::ProtocolVersion;
 use crate::outcome::{
-    Attempt, Violation, Note, RequirementResult, RunMeta, RunReport, ScenarioResult, Summary, TranscriptEntry, Verdict,
+    Attempt, Note, RequirementResult, RunMeta, RunReport, ScenarioResult, Summary, TranscriptEntry,
+    Verdict, Violation,
 };
 use serde::Serialize;
 

@@ -36,12 +36,7 @@ pub fn render(report: &RunReport) -> String {
         for s in &results {
             suite.add_testcase(testcase(s, &class));
         }
-        skipped_per_suite.push(
-            results
-                .iter()
-                .filter(|s| is_skipped(s.verdict))
-                .count(),
-        );
+        skipped_per_suite.push(results.iter().filter(|s| is_skipped(s.verdict)).count());
         suites.push(suite);
     }
     if let Some(why) = &report.target_died {
@@ -68,7 +63,11 @@ pub fn render(report: &RunReport) -> String {
     // Totals on the root, for readers that look only there.
     let count = |f: fn(Verdict) -> bool| report.scenarios.iter().filter(|s| f(s.verdict)).count();
     let died = usize::from(report.target_died.is_some());
-    let seconds: f64 = report.scenarios.iter().map(|s| s.duration.as_secs_f64()).sum();
+    let seconds: f64 = report
+        .scenarios
+        .iter()
+        .map(|s| s.duration.as_secs_f64())
+        .sum();
     let root = format!(
         "<testsuites name=\"mqttspec\" tests=\"{}\" failures=\"{}\" errors=\"{}\" disabled=\"{}\" time=\"{seconds:.3}\">",
         report.scenarios.len() + died,
@@ -84,6 +83,20 @@ fn is_skipped(v: Verdict) -> bool {
         v,
         Verdict::Skip | Verdict::NotRun | Verdict::Inconclusive | Verdict::NotCovered
     )
+}
+
+/// The JUnit document with the known failures of a baseline (key
+/// `"<protocol> <scenario id>"` -> reason) shown as skipped, with the
+/// reason, as the project's own harness shows expected failures.
+pub fn render_known(report: &RunReport, known: &BTreeMap<String, String>) -> String {
+    let mut r = report.clone();
+    for s in &mut r.scenarios {
+        if let Some(reason) = known.get(&crate::baseline::key(s)) {
+            s.message = Some(format!("known {} (baseline): {reason}", s.verdict));
+            s.verdict = Verdict::Skip;
+        }
+    }
+    render(&r)
 }
 
 /// `mqtt.v3_1_1.section_3_3`.
@@ -134,7 +147,10 @@ fn testcase(s: &ScenarioResult, class: &str) -> TestCase {
         // Not a pass and not a proven failure: visible in CI as a failure
         // of its own type, with every attempt in the output.
         Verdict::Flaky => {
-            let message = s.message.as_deref().unwrap_or("different outcomes when re-run");
+            let message = s
+                .message
+                .as_deref()
+                .unwrap_or("different outcomes when re-run");
             let mut b = TestCaseBuilder::failure(&name, time, "flaky", &xml_text(message));
             b.set_trace(&cdata(&format!("source: {}\n", s.source)));
             b

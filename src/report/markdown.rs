@@ -91,7 +91,11 @@ pub fn render(report: &RunReport) -> String {
                 "- `{}` ({}): {}",
                 code(&f.id),
                 f.protocol,
-                text(f.message.as_deref().unwrap_or("different outcomes when re-run"))
+                text(
+                    f.message
+                        .as_deref()
+                        .unwrap_or("different outcomes when re-run")
+                )
             );
         }
         md.push('\n');

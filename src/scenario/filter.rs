@@ -97,7 +97,10 @@ impl Filter {
 
     /// The `--requirement` globs as given.
     pub fn requirement_globs(&self) -> Vec<String> {
-        self.requirements.iter().map(|p| p.as_str().to_string()).collect()
+        self.requirements
+            .iter()
+            .map(|p| p.as_str().to_string())
+            .collect()
     }
 
     /// Why nothing is selected from `all` (the whole loaded suite): one
