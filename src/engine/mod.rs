@@ -71,7 +71,7 @@ pub async fn run_scenario(
         id: scenario.id.clone(),
         title: scenario.title.clone(),
         protocol: version,
-        requirements: scenario.requirements.clone(),
+        requirements: scenario.requirements_for(version).to_vec(),
         section: scenario.section.clone(),
         verdict: outcome.verdict,
         violated: outcome.violated,

@@ -66,7 +66,11 @@ impl<'a> Runner<'a> {
             vars,
             conns: BTreeMap::new(),
             log: Recorder::new(started),
-            judge: Judge::new(scenario.level, &scenario.requirements),
+            judge: Judge::new(
+                scenario.level,
+                version,
+                scenario.requirements_for(version),
+            ),
             retained: BTreeSet::new(),
             sessions: BTreeSet::new(),
             step: 0,
@@ -264,18 +268,15 @@ impl<'a> Runner<'a> {
         }
         // MQTT-6.0.0-4: the server selects and returns `mqtt`. Judged by the
         // open's `checks`, else by MQTT-6.0.0-4 when the scenario checks it.
-        let check = if o.check.checks.is_some() {
+        let check = if o.check.statement(self.version).is_some() {
             o.check.clone()
         } else if self
             .scenario
-            .requirements
+            .requirements_for(self.version)
             .iter()
             .any(|r| r == "MQTT-6.0.0-4")
         {
-            Check {
-                checks: Some("MQTT-6.0.0-4".into()),
-                level: o.check.level,
-            }
+            Check::of("MQTT-6.0.0-4", &[self.version], o.check.level)
         } else {
             return Err(self.error(format_args!(
                 "the WebSocket server selected no `{SUBPROTOCOL}` subprotocol (MQTT-6.0.0-4), \
