@@ -8,9 +8,13 @@
 
 pub mod cleanup;
 pub mod connection;
+pub mod expect_count;
 pub mod matcher;
 pub mod probe;
+pub mod state;
 pub mod steps;
+#[cfg(test)]
+pub(crate) mod testkit;
 pub mod transcript;
 pub mod vars;
 pub mod verdict;

@@ -195,7 +195,10 @@ mod tests {
         ] {
             let mut j = Judge::new(Level::Must, v, &["MQTT-9".to_string()]);
             let e = j.failed(&check, ev("late")).unwrap_err();
-            assert!(matches!(e, Stop::Fail(ref f) if f.statement == want), "{v}: {e:?}");
+            assert!(
+                matches!(e, Stop::Fail(ref f) if f.statement == want),
+                "{v}: {e:?}"
+            );
         }
         // A version the check does not name falls back to its first requirement.
         let only5 = Check::of("MQTT-5", &[ProtocolVersion::V5], Level::Must);

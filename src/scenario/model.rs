@@ -117,6 +117,9 @@ pub enum Step {
     ExpectNothing(ExpectNothing),
     /// Expect the peer to close the connection.
     ExpectClose(ExpectClose),
+    /// Expect a number of matching packets across several connections
+    /// (`expect_one_of`: exactly one), then quiet.
+    ExpectCount(ExpectCount),
     /// Send DISCONNECT (optionally with a reason code) and close the socket.
     Disconnect(DisconnectStep),
     /// Close the socket without DISCONNECT (abrupt: FIN, or RST with `reset`).
@@ -208,6 +211,21 @@ pub struct ExpectUnordered {
 pub struct ExpectNothing {
     pub on: String,
     pub duration: Duration,
+    pub check: Check,
+}
+
+/// `expect_one_of` / `expect_count`: `count` packets matching `packet`
+/// arrive in total on the connections `on` (any of them, in any split),
+/// and then nothing more arrives on any of them for `quiet`.
+#[derive(Debug, Clone)]
+pub struct ExpectCount {
+    pub on: Vec<String>,
+    pub packet: Value,
+    pub count: usize,
+    /// Written as `expect_one_of` (for messages).
+    pub one_of: bool,
+    pub within: Option<Duration>,
+    pub quiet: Duration,
     pub check: Check,
 }
 

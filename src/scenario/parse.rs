@@ -15,6 +15,8 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod across;
+
 /// At most this many scenarios in one file.
 pub const MAX_SCENARIOS_PER_FILE: usize = 1_000;
 /// At most this many steps in one scenario (counting `expect_unordered` entries).
@@ -496,18 +498,16 @@ fn per_version<'n>(
             "5.0" | "5" => Some(ProtocolVersion::V5),
             _ => None,
         };
-        let version = version
-            .filter(|pv| protocols.contains(pv))
-            .ok_or_else(|| {
-                let on: Vec<&str> = protocols.iter().map(|p| p.as_str()).collect();
-                DeError::at(
-                    k.loc,
-                    format!(
-                        "`{key}` in `{what}` is not a version this scenario runs on ({})",
-                        on.join(", ")
-                    ),
-                )
-            })?;
+        let version = version.filter(|pv| protocols.contains(pv)).ok_or_else(|| {
+            let on: Vec<&str> = protocols.iter().map(|p| p.as_str()).collect();
+            DeError::at(
+                k.loc,
+                format!(
+                    "`{key}` in `{what}` is not a version this scenario runs on ({})",
+                    on.join(", ")
+                ),
+            )
+        })?;
         if out.iter().any(|(pv, _)| *pv == version) {
             return Err(DeError::at(k.loc, format!("`{key}` is given twice")));
         }
@@ -599,6 +599,8 @@ const STEP_KINDS: &[&str] = &[
     "expect_unordered",
     "expect_nothing",
     "expect_close",
+    "expect_one_of",
+    "expect_count",
     "disconnect",
     "close",
     "wait",
@@ -664,6 +666,8 @@ impl StepContext<'_> {
             "expect_unordered" => self.expect_unordered(body).map(Step::ExpectUnordered),
             "expect_nothing" => self.expect_nothing(body).map(Step::ExpectNothing),
             "expect_close" => self.expect_close(body).map(Step::ExpectClose),
+            "expect_one_of" => self.expect_across(body, true).map(Step::ExpectCount),
+            "expect_count" => self.expect_across(body, false).map(Step::ExpectCount),
             "disconnect" => self.disconnect(body).map(Step::Disconnect),
             "close" => self.close(body).map(Step::Close),
             _ => duration(body).map(Step::Wait),
@@ -1245,7 +1249,10 @@ mod tests {
         let s = &load(text).unwrap()[0];
         assert_eq!(s.requirements_for(V311), ["MQTT-2.2.2-2", "MQTT-3.1.2-24"]);
         assert_eq!(s.requirements_for(V5), ["MQTT-1.5.4-1"]);
-        assert_eq!(s.requirements, ["MQTT-2.2.2-2", "MQTT-3.1.2-24", "MQTT-1.5.4-1"]);
+        assert_eq!(
+            s.requirements,
+            ["MQTT-2.2.2-2", "MQTT-3.1.2-24", "MQTT-1.5.4-1"]
+        );
         let Step::ExpectNothing(n) = &s.steps[1] else {
             panic!("{:?}", s.steps[1])
         };
@@ -1268,14 +1275,34 @@ mod tests {
         };
         for (reqs, checks, want) in [
             // A 5.0-only ID listed for 3.1.1.
-            ("{\"3.1.1\": [MQTT-1.5.4-1], \"5.0\": [MQTT-1.5.4-1]}", "", "t.yaml:5:"),
+            (
+                "{\"3.1.1\": [MQTT-1.5.4-1], \"5.0\": [MQTT-1.5.4-1]}",
+                "",
+                "t.yaml:5:",
+            ),
             // A version missing.
-            ("{\"3.1.1\": [MQTT-2.2.2-2]}", "", "missing the statement IDs of MQTT 5.0"),
+            (
+                "{\"3.1.1\": [MQTT-2.2.2-2]}",
+                "",
+                "missing the statement IDs of MQTT 5.0",
+            ),
             // A version the scenario does not run on.
-            ("{\"3.1\": [MQTT-2.2.2-2]}", "", "not a version this scenario runs on"),
+            (
+                "{\"3.1\": [MQTT-2.2.2-2]}",
+                "",
+                "not a version this scenario runs on",
+            ),
             // `checks` must be among that version's requirements.
-            ("{\"3.1.1\": [MQTT-2.2.2-2], \"5.0\": [MQTT-1.5.4-1]}", ", checks: {\"5.0\": MQTT-2.2.2-2}", "5.0 requirements"),
-            ("{\"3.1.1\": [MQTT-2.2.2-2], \"5.0\": [MQTT-1.5.4-1]}", ", checks: MQTT-2.2.2-2", "5.0 requirements"),
+            (
+                "{\"3.1.1\": [MQTT-2.2.2-2], \"5.0\": [MQTT-1.5.4-1]}",
+                ", checks: {\"5.0\": MQTT-2.2.2-2}",
+                "5.0 requirements",
+            ),
+            (
+                "{\"3.1.1\": [MQTT-2.2.2-2], \"5.0\": [MQTT-1.5.4-1]}",
+                ", checks: MQTT-2.2.2-2",
+                "5.0 requirements",
+            ),
         ] {
             let e = load(&file(reqs, checks)).unwrap_err();
             assert!(e.contains(want), "{reqs} {checks}: {e}");
