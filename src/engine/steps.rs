@@ -807,9 +807,11 @@ impl<'a> Runner<'a> {
                     packet
                 }
                 Some(other) => {
+                    // The peer had to close; whatever it sent instead (an
+                    // illegal packet too) fails the rule it did not enforce.
                     let observed = other.describe();
                     return self.fail(
-                        &self.check_for(&c.check, &other),
+                        &c.check,
                         format!("expected {} to close, observed {observed}", c.on),
                         Some("the connection closed".into()),
                         Some(observed),
