@@ -107,6 +107,7 @@ pub fn expect_(on: &str, packet: Value) -> Expect {
         on: on.into(),
         packet,
         within: None,
+        max_size: None,
         check: Check::default(),
     }
 }
@@ -126,6 +127,7 @@ pub fn expect_within(
         on: on.into(),
         packet,
         within: Some(within),
+        max_size: None,
         check: Check {
             checks: checks
                 .map(|c| ALL.iter().map(|v| (*v, c.to_string())).collect())
@@ -165,6 +167,9 @@ pub fn expect_close_with(
         within: Some(within),
         disconnect_codes: codes,
         allow_before,
+        no_disconnect: false,
+        instead: None,
+        max_size: None,
         check: Check::of("MQTT-TEST-2", &ALL, Level::Must),
     })
 }
