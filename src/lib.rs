@@ -8,6 +8,7 @@ pub mod app;
 pub mod cli;
 pub mod codec;
 pub mod engine;
+pub mod fuzz;
 pub mod outcome;
 pub mod report;
 pub mod run;

@@ -3,6 +3,7 @@
 
 pub mod console;
 pub mod decode;
+pub mod fuzz;
 pub mod hex;
 pub mod run;
 pub mod suite;
@@ -36,5 +37,6 @@ pub fn main(cli: Cli) -> Exit {
         Some(Command::List(a)) => suite::list(&a),
         Some(Command::Coverage(a)) => suite::coverage(&a),
         Some(Command::Decode(a)) => decode::decode(&a),
+        Some(Command::Fuzz(a)) => fuzz::fuzz(&a),
     }
 }
