@@ -35,6 +35,12 @@ pub enum Command {
     /// Fuzz a broker: mutated sessions judged for crashes, hangs, memory
     /// growth and spec violations; findings are written as scenarios.
     Fuzz(Box<FuzzArgs>),
+    /// Build the cross-implementation site (index.html and a page per scenario) from JSON reports.
+    Matrix(MatrixArgs),
+    /// Explain a statement: our summary, the scenarios that check it, its verdict in a report.
+    Explain(ExplainArgs),
+    /// Run one scenario of a JSON report again, against the same target, with its transcript.
+    Replay(ReplayArgs),
 }
 
 /// Which scenarios to run or list.
@@ -97,6 +103,17 @@ pub struct RunArgs {
     /// No progress: only the final summary.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Write the verdicts other than pass as a baseline (YAML, the format of
+    /// tests/expected/), each failure with a reason to fill in.
+    #[arg(long, value_name = "FILE")]
+    pub save_baseline: Option<PathBuf>,
+    /// Compare with a baseline: exit 0 unless a scenario newly fails or
+    /// errors, or fails on another statement; known failures are skipped in JUnit.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// `-v`: the wire transcript under each failure; `-vv`: under every scenario.
+    #[arg(long, short = 'v', action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 impl Default for RunArgs {
@@ -116,6 +133,9 @@ impl Default for RunArgs {
             html: None,
             report_dir: None,
             quiet: false,
+            verbose: 0,
+            save_baseline: None,
+            baseline: None,
         }
     }
 }
@@ -213,6 +233,49 @@ fn parse_shard(s: &str) -> Result<(u64, u64), String> {
         return Err(bad());
     }
     Ok((i, n))
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MatrixArgs {
+    /// JSON reports (`mqttspec run --json`), one or more per implementation;
+    /// `<implementation>-<version>-<mqtt version>.json` names share a column.
+    #[arg(value_name = "REPORT.json", required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Folder to write `index.html` and the case pages into.
+    #[arg(long, value_name = "DIR", default_value = "reports/site")]
+    pub out: PathBuf,
+    /// Show scenario YAML from this directory instead of the built-in cases.
+    #[arg(long, value_name = "DIR")]
+    pub cases: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// A statement ID, e.g. `MQTT-3.1.2-3`.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// A JSON report to take the statement's last verdict from.
+    #[arg(long, value_name = "REPORT.json")]
+    pub report: Option<PathBuf>,
+    /// Read scenarios from this directory instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub cases: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// The JSON report whose target and scenario to use.
+    #[arg(value_name = "REPORT.json")]
+    pub report: PathBuf,
+    /// The scenario id, exactly as in the report.
+    #[arg(value_name = "SCENARIO-ID")]
+    pub scenario: String,
+    /// Protocol version (default: every version the report ran it on).
+    #[arg(long, value_name = "VERSION", default_value = "all", value_parser = parse_protocols)]
+    pub protocol: Protocols,
+    /// Read scenarios from this directory instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub cases: Option<PathBuf>,
 }
 
 /// `--protocol`: one version or all of them.

@@ -5,11 +5,13 @@
 //! [`codec`], and the [`report`] module writes the [`outcome::RunReport`].
 
 pub mod app;
+pub mod baseline;
 pub mod cli;
 pub mod codec;
 pub mod engine;
 pub mod fuzz;
 pub mod outcome;
+pub mod preflight;
 pub mod report;
 pub mod run;
 pub mod scenario;

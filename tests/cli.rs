@@ -327,8 +327,11 @@ fn run_writes_well_formed_reports() {
         lines[5].starts_with("FAIL  MQTT-3.2.2-2 cli/inverted-expectation (3.1.1): "),
         "{out}"
     );
+    // Counts per section come before the reports.
+    assert_eq!(lines[6], "by section (pass/fail/error/skip):", "{out}");
+    let last = lines.last().unwrap();
     assert!(
-        lines[6].starts_with("reports: ") && lines[6].contains("junit.xml"),
+        last.starts_with("reports: ") && last.contains("junit.xml"),
         "{out}"
     );
 
@@ -387,4 +390,112 @@ fn quiet_run_prints_only_the_summary() {
         "{out}"
     );
     assert!(!out.contains("FAIL") && !out.contains("reports:"), "{out}");
+}
+
+#[test]
+fn explain_matrix_and_replay_usage() {
+    let report = fixture("matrix/rumqttd-0.20.0-3.1.1.json");
+    let o = run(&["explain", "MQTT-1.5.3-1", "--report", &report]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("MQTT-1.5.3-1 (MQTT 3.1.1, section 1.5.3"),
+        "{out}"
+    );
+    assert!(out.contains("(rumqttd 0.20.0, "), "{out}");
+    assert!(out.contains("    fail  1.5.3/ill-formed-utf8-will-topic-closes: "));
+
+    let o = run(&["explain", "MQTT-9.9.9-9"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not a statement"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\n \"scenarios\": [1,,]}").unwrap();
+    let out = dir.path().join("site");
+    let o = run(&[
+        "matrix",
+        bad.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad.json:2:"), "{}", stderr(&o));
+    assert!(!out.exists());
+
+    let o = run(&["replay", &report, "no/such-scenario"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("has no scenario `no/such-scenario`"));
+}
+
+#[cfg(feature = "embedded-broker")]
+#[test]
+fn baseline_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("baseline.yaml");
+    let base_s = base.display().to_string();
+    let cases = fixture("cli-cases");
+    // The fixture suite has one scenario that always fails.
+    let o = run(&["run", "-q", "--cases", &cases, "--save-baseline", &base_s]);
+    assert_exit(&o, 1);
+    let saved = std::fs::read_to_string(&base).unwrap();
+    assert!(
+        saved.contains(
+            "\"3.1.1 cli/inverted-expectation\":\n  verdict: fail\n  violated: \"MQTT-3.2.2-2\"\n  reason: \"TODO: "
+        ),
+        "{saved}"
+    );
+    assert!(!saved.contains("cli/clean-connack"));
+
+    // Against its own baseline nothing regressed: exit 0, the failure is
+    // listed as known, and JUnit shows it skipped with the reason.
+    let junit = dir.path().join("junit.xml");
+    let o = run(&[
+        "run",
+        "-q",
+        "--cases",
+        &cases,
+        "--baseline",
+        &base_s,
+        "--junit",
+        &junit.display().to_string(),
+    ]);
+    assert_exit(&o, 0);
+    let out = stdout(&o);
+    assert!(out.contains("baseline "), "{out}");
+    assert!(
+        out.contains(": 0 new failures, 0 changed, 0 fixed, 1 known failures\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  KNOWN   3.1.1 cli/inverted-expectation: TODO: "),
+        "{out}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(junit_errors(&xml), Vec::<String>::new(), "{xml}");
+    assert!(xml.contains("known fail (baseline): TODO: "), "{xml}");
+    assert!(!xml.contains("<failure"), "{xml}");
+
+    // The baseline expects the failure on another statement: a regression.
+    std::fs::write(
+        &base,
+        saved.replace("violated: \"MQTT-3.2.2-2\"", "violated: MQTT-3.2.2-1"),
+    )
+    .unwrap();
+    let o = run(&["run", "-q", "--cases", &cases, "--baseline", &base_s]);
+    assert_exit(&o, 1);
+    assert!(stdout(&o).contains("  CHANGED 3.1.1 cli/inverted-expectation now violates MQTT-3.2.2-2 (baseline: MQTT-3.2.2-1)"));
+
+    // An empty baseline: the failure is new.
+    std::fs::write(&base, "").unwrap();
+    let o = run(&["run", "-q", "--cases", &cases, "--baseline", &base_s]);
+    assert_exit(&o, 1);
+    assert!(stdout(&o)
+        .contains("  NEW     3.1.1 cli/inverted-expectation fail MQTT-3.2.2-2 (baseline: pass): "));
+
+    // A broken baseline is a usage error before anything runs.
+    std::fs::write(&base, "\"x\": {verdict: perhaps}\n").unwrap();
+    let o = run(&["run", "-q", "--cases", &cases, "--baseline", &base_s]);
+    assert_exit(&o, 2);
+    assert!(stderr(&o).contains("verdict `perhaps`"));
 }

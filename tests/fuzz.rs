@@ -39,6 +39,8 @@ async fn serve(mut s: TcpStream, broken: bool) {
     let mut buf = BytesMut::new();
     let framer = Framer::new(1 << 20);
     let mut version: Option<ProtocolVersion> = None;
+    // Filters this connection subscribed to: its own messages come back.
+    let mut filters: Vec<String> = Vec::new();
     let opts = DecodeOptions {
         sender: Some(Sender::Client),
     };
@@ -46,6 +48,7 @@ async fn serve(mut s: TcpStream, broken: bool) {
         while let Ok(Some(n)) = framer.next_frame_len(&buf) {
             let frame = buf.split_to(n);
             let v = version.unwrap_or(ProtocolVersion::V3_1_1);
+            let mut echo = None;
             let reply = match codec::decode_with(&frame, v, &opts) {
                 Err(e) if broken && e.statement == Some("MQTT-3.3.1-4") && version.is_some() => {
                     None
@@ -64,6 +67,18 @@ async fn serve(mut s: TcpStream, broken: bool) {
                         return
                     }
                     (Packet::Publish(p), _) => {
+                        let matches = |f: &String| {
+                            *f == p.topic
+                                || f.strip_suffix('#')
+                                    .is_some_and(|pre| p.topic.starts_with(pre))
+                        };
+                        if filters.iter().any(matches) {
+                            echo = Some(Packet::Publish(codec::Publish {
+                                topic: p.topic.clone(),
+                                payload: p.payload.clone(),
+                                ..codec::Publish::default()
+                            }));
+                        }
                         let a = Ack {
                             packet_id: p.packet_id.unwrap_or(0),
                             ..Ack::default()
@@ -78,11 +93,14 @@ async fn serve(mut s: TcpStream, broken: bool) {
                         packet_id: a.packet_id,
                         ..Ack::default()
                     })),
-                    (Packet::Subscribe(x), _) => Some(Packet::Suback(Suback {
-                        packet_id: x.packet_id.unwrap_or(0),
-                        properties: Default::default(),
-                        reason_codes: x.filters.iter().map(|f| f.qos).collect(),
-                    })),
+                    (Packet::Subscribe(x), _) => {
+                        filters.extend(x.filters.iter().map(|f| f.filter.clone()));
+                        Some(Packet::Suback(Suback {
+                            packet_id: x.packet_id.unwrap_or(0),
+                            properties: Default::default(),
+                            reason_codes: x.filters.iter().map(|f| f.qos).collect(),
+                        }))
+                    }
                     (Packet::Unsubscribe(x), Some(v)) => Some(Packet::Unsuback(Unsuback {
                         packet_id: x.packet_id.unwrap_or(0),
                         properties: Default::default(),
@@ -96,7 +114,7 @@ async fn serve(mut s: TcpStream, broken: bool) {
                     _ => None,
                 },
             };
-            if let Some(r) = reply {
+            for r in [reply, echo].into_iter().flatten() {
                 let mut out = BytesMut::new();
                 codec::encode(&r, version.unwrap_or(v), &mut out).unwrap();
                 if s.write_all(&out).await.is_err() {
