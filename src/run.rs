@@ -75,6 +75,13 @@ pub async fn run_on(
     let namespaces = Arc::new(Namespaces::new());
     let mut config = options.engine.clone();
     config.profile_vars.extend(profile_vars(&options.profile));
+    // A broker that checks credentials lets no client in without them.
+    if let (None, Some(c)) = (&config.login, &options.profile.credentials) {
+        config.login = Some(engine::Login {
+            username: c.username.clone(),
+            password: c.password.clone(),
+        });
+    }
     let config = Arc::new(config);
 
     let trials: Vec<(usize, ProtocolVersion)> = scenarios
@@ -92,6 +99,7 @@ pub async fn run_on(
         &options.profile,
         &versions,
         &namespaces,
+        config.login.as_ref(),
         config.step_timeout,
     )
     .await;
@@ -253,6 +261,7 @@ impl Capabilities {
         profile: &Profile,
         versions: &[ProtocolVersion],
         namespaces: &Namespaces,
+        login: Option<&engine::Login>,
         wait: Duration,
     ) -> Capabilities {
         let mut v5 = None;
@@ -260,7 +269,7 @@ impl Capabilities {
             let id = format!("{}probe", namespaces.next());
             let endpoint = running.endpoint(ProtocolVersion::V5);
             v5 = Some(
-                match engine::probe::connack(&endpoint, ProtocolVersion::V5, &id, wait).await {
+                match engine::probe::connack(&endpoint, ProtocolVersion::V5, &id, login, wait).await {
                     Ok(c) if c.reason_code == 0 => Ok(from_connack(&c)),
                     Ok(c) => Err(format!(
                         "the target refused an MQTT 5.0 CONNECT (CONNACK reason code 0x{:02x})",

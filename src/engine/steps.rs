@@ -204,7 +204,7 @@ impl<'a> Runner<'a> {
         let Some(connect) = &o.connect else {
             return Ok(());
         };
-        let template = self.connect_template(&o.name, connect);
+        let template = self.connect_template(&o.name, connect, o.overrides.connect_flags.is_some());
         self.send_template(&o.name, &template, &o.overrides).await?;
         if let Some(matcher) = &o.connack {
             let expect = Expect {
@@ -306,7 +306,7 @@ impl<'a> Runner<'a> {
     }
 
     /// The default CONNECT of `open`, with the scenario's fields on top.
-    fn connect_template(&self, name: &str, given: &Value) -> Value {
+    fn connect_template(&self, name: &str, given: &Value, own_flags: bool) -> Value {
         let mut fields = Map::new();
         fields.insert("protocol_name".into(), json!(self.version.protocol_name()));
         fields.insert("protocol_level".into(), json!(self.version.level()));
@@ -320,6 +320,14 @@ impl<'a> Runner<'a> {
         if let Value::Object(m) = given {
             for (k, v) in m {
                 fields.insert(k.clone(), v.clone());
+            }
+        }
+        // The configured login, unless the scenario writes its own
+        // credentials or connect flags (which must then describe the payload).
+        if let Some(login) = &self.config.login {
+            if !own_flags && !fields.contains_key("username") && !fields.contains_key("password") {
+                fields.insert("username".into(), json!(login.username));
+                fields.insert("password".into(), json!(login.password));
             }
         }
         json!({ "connect": fields })
