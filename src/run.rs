@@ -269,8 +269,19 @@ impl Capabilities {
             let id = format!("{}probe", namespaces.next());
             let endpoint = running.endpoint(ProtocolVersion::V5);
             v5 = Some(
-                match engine::probe::connack(&endpoint, ProtocolVersion::V5, &id, login, wait).await {
-                    Ok(c) if c.reason_code == 0 => Ok(from_connack(&c)),
+                match engine::probe::connack(&endpoint, ProtocolVersion::V5, &id, login, wait).await
+                {
+                    Ok(c) if c.reason_code == 0 => {
+                        let mut caps = from_connack(&c);
+                        // A server may refuse zero-length client IDs (0x85):
+                        // one more CONNECT says which it does.
+                        let empty =
+                            engine::probe::connack(&endpoint, ProtocolVersion::V5, "", login, wait)
+                                .await;
+                        let accepted = matches!(&empty, Ok(e) if e.reason_code == 0);
+                        caps.insert("zero_length_client_id", accepted);
+                        Ok(caps)
+                    }
                     Ok(c) => Err(format!(
                         "the target refused an MQTT 5.0 CONNECT (CONNACK reason code 0x{:02x})",
                         c.reason_code

@@ -541,7 +541,12 @@ fn main() {
         }
         for (i, s) in scenarios.iter().enumerate() {
             for &v in &s.protocols {
-                if broker.def.protocols.as_ref().is_some_and(|p| !p.contains(&v)) {
+                if broker
+                    .def
+                    .protocols
+                    .as_ref()
+                    .is_some_and(|p| !p.contains(&v))
+                {
                     continue;
                 }
                 let (broker, scenarios, versions) =
