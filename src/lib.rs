@@ -9,6 +9,7 @@ pub mod cli;
 pub mod codec;
 pub mod engine;
 pub mod outcome;
+pub mod preflight;
 pub mod report;
 pub mod run;
 pub mod scenario;

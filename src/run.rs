@@ -4,6 +4,7 @@
 use crate::codec::{Connack, ProtocolVersion};
 use crate::engine::{self, EngineConfig, Namespaces};
 use crate::outcome::{RunMeta, RunReport, ScenarioResult, Transcript, Verdict};
+use crate::preflight;
 use crate::scenario::profile::Profile;
 use crate::scenario::{Role, Scenario};
 use crate::target::{self, Running, Target, TargetError};
@@ -35,6 +36,31 @@ pub struct RunOptions {
     pub engine: EngineConfig,
     pub profile: Profile,
     pub progress: Option<ProgressFn>,
+    /// Raised by a signal: no new trial starts, running ones end.
+    pub interrupt: Option<Arc<Interrupt>>,
+}
+
+/// A request to stop the run early (SIGINT, SIGTERM), shared with the
+/// signal handler.
+#[derive(Default)]
+pub struct Interrupt {
+    why: Mutex<Option<String>>,
+    raised: tokio::sync::watch::Sender<bool>,
+}
+
+impl Interrupt {
+    /// Stops the run; `why` names the signal. The first reason is kept.
+    pub fn raise(&self, why: &str) {
+        let mut w = self.why.lock().unwrap_or_else(|p| p.into_inner());
+        if w.is_none() {
+            *w = Some(why.to_string());
+        }
+        self.raised.send_replace(true);
+    }
+
+    pub fn reason(&self) -> Option<String> {
+        self.why.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
 }
 
 impl Default for RunOptions {
@@ -50,6 +76,7 @@ impl Default for RunOptions {
             engine: EngineConfig::default(),
             profile: Profile::default(),
             progress: None,
+            interrupt: None,
         }
     }
 }
@@ -61,16 +88,17 @@ pub async fn run(scenarios: &[Scenario], options: &RunOptions) -> Result<RunRepo
     let running = target::start_with(&options.target, options.websocket.as_ref()).await?;
     let report = run_on(scenarios, &running, options, started_at).await;
     running.stop().await;
-    Ok(report)
+    report
 }
 
-/// Runs every trial against a target that is already started.
+/// Runs every trial against a target that is already started, after the
+/// preflight (see [`crate::preflight`]); a failed preflight is the error.
 pub async fn run_on(
     scenarios: &[Scenario],
     running: &Running,
     options: &RunOptions,
     started_at: SystemTime,
-) -> RunReport {
+) -> Result<RunReport, TargetError> {
     let clock = Instant::now();
     let namespaces = Arc::new(Namespaces::new());
     let mut config = options.engine.clone();
@@ -94,20 +122,14 @@ pub async fn run_on(
     versions.sort();
     versions.dedup();
 
-    let caps = Capabilities::learn(
-        running,
-        &options.profile,
-        &versions,
-        &namespaces,
-        config.login.as_ref(),
-        config.step_timeout,
-    )
-    .await;
+    let ready = preflight_all(running, &options.profile, &versions, &namespaces).await?;
+    let mut caps = Capabilities::from_preflight(running, &options.profile, ready);
+    caps.probe_zero_length_client_id(running, config.login.as_ref(), config.step_timeout)
+        .await;
 
     let total = trials.len();
     let mut results: Vec<Option<ScenarioResult>> = vec![None; total];
     let mut done = 0;
-    let died: Arc<Mutex<Option<String>>> = Arc::default();
     let report_progress = |done: usize, r: &ScenarioResult| {
         if let Some(p) = &options.progress {
             p(&Progress {
@@ -137,6 +159,13 @@ pub async fn run_on(
         .into_iter()
         .partition(|&(_, i, _)| scenarios[i].role == Role::Server);
 
+    // Raised when the run must stop: the target died or a signal came.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let interrupt = options.interrupt.clone().unwrap_or_default();
+    let mut interrupted = interrupt.raised.subscribe();
+    let mut died: Option<String> = None;
+    let credentials = options.profile.credentials.clone();
+
     let jobs = jobs_for(options);
     for (batch, jobs) in [(parallel, jobs), (serial, 1)] {
         let gate = Arc::new(Semaphore::new(jobs));
@@ -147,29 +176,45 @@ pub async fn run_on(
             let config = config.clone();
             let namespaces = namespaces.clone();
             let gate = gate.clone();
-            let died = died.clone();
+            let mut stop = stop_rx.clone();
             set.spawn(async move {
                 let _permit = gate.acquire_owned().await;
-                if let Some(why) = died.lock().unwrap_or_else(|p| p.into_inner()).clone() {
-                    let msg = format!("not run: the target died earlier ({})", first_line(&why));
-                    return (slot, not_run(&scenario, v, Verdict::Error, msg));
+                if *stop.borrow() {
+                    return (slot, None);
                 }
                 let ns = namespaces.next();
-                (
-                    slot,
-                    engine::run_scenario(&scenario, v, &ns, &endpoint, &config).await,
-                )
+                tokio::select! {
+                    r = engine::run_scenario(&scenario, v, &ns, &endpoint, &config) => (slot, Some(r)),
+                    _ = stop.wait_for(|s| *s) => (slot, None),
+                }
             });
         }
-        while let Some(joined) = set.join_next().await {
-            let Ok((slot, result)) = joined else { continue };
-            if let Some(why) = running.died() {
-                let mut d = died.lock().unwrap_or_else(|p| p.into_inner());
-                if d.is_none() {
-                    *d = Some(format!(
-                        "{why}\n(noticed after {} on {})",
-                        result.id, result.protocol
-                    ));
+        loop {
+            let joined = tokio::select! {
+                j = set.join_next() => match j {
+                    Some(j) => j,
+                    None => break,
+                },
+                _ = interrupted.wait_for(|s| *s), if !*stop_rx.borrow() => {
+                    stop_tx.send_replace(true);
+                    continue;
+                }
+            };
+            let Ok((slot, Some(mut result))) = joined else {
+                continue;
+            };
+            // Before a failure is recorded: is the target still there?
+            if matches!(result.verdict, Verdict::Fail | Verdict::Error) && died.is_none() {
+                if let Some(why) =
+                    target_gone(running, result.protocol, &namespaces, credentials.as_ref()).await
+                {
+                    died = Some(why);
+                    stop_tx.send_replace(true);
+                }
+            }
+            if let Some(why) = &died {
+                if result.verdict != Verdict::Pass {
+                    mark_target_died(&mut result, why);
                 }
             }
             done += 1;
@@ -178,28 +223,30 @@ pub async fn run_on(
         }
     }
 
-    // A panicking trial would leave its slot empty; report it rather than lose it.
+    let interrupted = interrupt.reason();
+    let stopped = match (&died, &interrupted) {
+        (Some(why), _) => format!("not run: the target died ({})", first_line(why)),
+        (None, Some(sig)) => format!("not run: the run was interrupted ({sig})"),
+        (None, None) => "the trial ended abnormally".into(),
+    };
     let scenarios_out: Vec<ScenarioResult> = results
         .into_iter()
         .zip(&trials)
         .map(|(r, &(i, v))| {
             r.unwrap_or_else(|| {
-                not_run(
-                    &scenarios[i],
-                    v,
-                    Verdict::Error,
-                    "the trial ended abnormally".into(),
-                )
+                let verdict = if died.is_some() || interrupted.is_some() {
+                    Verdict::NotRun
+                } else {
+                    // A panicking trial would leave its slot empty; report it rather than lose it.
+                    Verdict::Error
+                };
+                not_run(&scenarios[i], v, verdict, stopped.clone())
             })
         })
         .collect();
-    let target_died = died
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone()
-        .or_else(|| running.died());
+    let target_died = died.or_else(|| running.died());
 
-    RunReport {
+    Ok(RunReport {
         meta: RunMeta {
             mqttspec_version: env!("CARGO_PKG_VERSION").to_string(),
             started_at: rfc3339(started_at),
@@ -214,7 +261,108 @@ pub async fn run_on(
         },
         scenarios: scenarios_out,
         target_died,
+        interrupted,
+    })
+}
+
+/// `Some(why)` when the target is gone: a spawned process exited, or a
+/// fresh CONNECT gets no CONNACK (asked twice, so one slow answer is not
+/// taken for death).
+async fn target_gone(
+    running: &Running,
+    version: ProtocolVersion,
+    namespaces: &Namespaces,
+    credentials: Option<&crate::scenario::profile::Credentials>,
+) -> Option<String> {
+    if let Some(why) = running.died() {
+        return Some(why);
     }
+    let addr = running.endpoint(version).dial?;
+    let mut last = String::new();
+    for _ in 0..2 {
+        let id = format!("{}alive", namespaces.next());
+        match preflight::alive(&addr, version, &id, credentials, LIVENESS_WAIT).await {
+            Ok(()) => return None,
+            Err(e) => last = e,
+        }
+        if let Some(why) = running.died() {
+            return Some(why);
+        }
+    }
+    Some(format!("the target stopped accepting connections: {last}"))
+}
+
+/// How long the liveness check waits for each answer.
+const LIVENESS_WAIT: Duration = Duration::from_secs(3);
+
+/// A trial that ended while (or after) the target died says nothing about
+/// the statements it checks.
+fn mark_target_died(result: &mut ScenarioResult, why: &str) {
+    let was = result.message.take().unwrap_or_default();
+    result.verdict = Verdict::Error;
+    result.violated = None;
+    result.expected = None;
+    result.observed = None;
+    result.message = Some(format!(
+        "target died / stopped accepting: {} (the trial had ended with: {})",
+        first_line(why),
+        first_line(&was)
+    ));
+}
+
+/// Runs the preflight for every version: the versions' CONNACKs, or the
+/// reason each version is skipped; an error when the run cannot start.
+async fn preflight_all(
+    running: &Running,
+    profile: &Profile,
+    versions: &[ProtocolVersion],
+    namespaces: &Namespaces,
+) -> Result<BTreeMap<ProtocolVersion, preflight::Ready>, TargetError> {
+    let mut ready = BTreeMap::new();
+    if running.is_listener() {
+        return Ok(ready);
+    }
+    let mut silent = Vec::new();
+    for &v in versions {
+        let Some(addr) = running.endpoint(v).dial else {
+            continue;
+        };
+        let ns = namespaces.next();
+        let id = format!("{ns}preflight");
+        let topic = format!("{ns}/preflight");
+        match preflight::check(
+            &addr,
+            v,
+            &id,
+            &topic,
+            profile.credentials.as_ref(),
+            preflight::ANSWER_WAIT,
+        )
+        .await
+        {
+            Ok(r) => {
+                ready.insert(v, r);
+            }
+            Err(preflight::Refused::Fatal(why)) => return Err(TargetError(why)),
+            Err(preflight::Refused::Silent(why)) => silent.push((v, why)),
+        }
+    }
+    let any_ok = ready
+        .values()
+        .any(|r| matches!(r, preflight::Ready::Yes(_)));
+    if !any_ok {
+        if let Some((_, why)) = silent.into_iter().next() {
+            return Err(TargetError(why));
+        }
+        if let Some(preflight::Ready::Unsupported(why)) = ready.values().next() {
+            return Err(TargetError(format!("{why}; nothing to run")));
+        }
+        return Ok(ready);
+    }
+    for (v, why) in silent {
+        ready.insert(v, preflight::Ready::Unsupported(why));
+    }
+    Ok(ready)
 }
 
 /// Trials at once. The embedded rumqttd 0.20.0 takes a DISCONNECT and the
@@ -252,6 +400,8 @@ pub struct Capabilities {
     profile: Profile,
     /// 5.0: capability → supported, as the CONNACK says; or why 5.0 is unusable.
     v5: Option<Result<BTreeMap<&'static str, bool>, String>>,
+    /// Versions the broker does not speak, with the reason.
+    unsupported: BTreeMap<ProtocolVersion, String>,
 }
 
 impl Capabilities {
@@ -271,17 +421,7 @@ impl Capabilities {
             v5 = Some(
                 match engine::probe::connack(&endpoint, ProtocolVersion::V5, &id, login, wait).await
                 {
-                    Ok(c) if c.reason_code == 0 => {
-                        let mut caps = from_connack(&c);
-                        // A server may refuse zero-length client IDs (0x85):
-                        // one more CONNECT says which it does.
-                        let empty =
-                            engine::probe::connack(&endpoint, ProtocolVersion::V5, "", login, wait)
-                                .await;
-                        let accepted = matches!(&empty, Ok(e) if e.reason_code == 0);
-                        caps.insert("zero_length_client_id", accepted);
-                        Ok(caps)
-                    }
+                    Ok(c) if c.reason_code == 0 => Ok(from_connack(&c)),
                     Ok(c) => Err(format!(
                         "the target refused an MQTT 5.0 CONNECT (CONNACK reason code 0x{:02x})",
                         c.reason_code
@@ -293,7 +433,60 @@ impl Capabilities {
         let mut profile = profile.clone();
         // Only the target knows whether it has a WebSocket endpoint.
         profile.set_supported("websocket", running.websocket().is_some());
-        Capabilities { profile, v5 }
+        let mut caps = Capabilities {
+            profile,
+            v5,
+            unsupported: BTreeMap::new(),
+        };
+        caps.probe_zero_length_client_id(running, login, wait).await;
+        caps
+    }
+
+    /// 5.0: a server may refuse zero-length client IDs (0x85), which its
+    /// CONNACK cannot announce; one CONNECT with an empty ID says which it
+    /// does (capability `zero_length_client_id`).
+    pub async fn probe_zero_length_client_id(
+        &mut self,
+        running: &Running,
+        login: Option<&engine::Login>,
+        wait: Duration,
+    ) {
+        let Some(Ok(map)) = &mut self.v5 else {
+            return;
+        };
+        let endpoint = running.endpoint(ProtocolVersion::V5);
+        let answer = engine::probe::connack(&endpoint, ProtocolVersion::V5, "", login, wait).await;
+        let accepted = matches!(&answer, Ok(c) if c.reason_code == 0);
+        map.insert("zero_length_client_id", accepted);
+    }
+
+    /// From what the preflight learned: the 5.0 CONNACK, and the versions
+    /// the broker does not speak.
+    pub fn from_preflight(
+        running: &Running,
+        profile: &Profile,
+        ready: BTreeMap<ProtocolVersion, preflight::Ready>,
+    ) -> Capabilities {
+        let mut profile = profile.clone();
+        profile.set_supported("websocket", running.websocket().is_some());
+        let mut v5 = None;
+        let mut unsupported = BTreeMap::new();
+        for (v, r) in ready {
+            match r {
+                preflight::Ready::Yes(c) if v == ProtocolVersion::V5 => {
+                    v5 = Some(Ok(from_connack(&c)))
+                }
+                preflight::Ready::Yes(_) => {}
+                preflight::Ready::Unsupported(why) => {
+                    unsupported.insert(v, why);
+                }
+            }
+        }
+        Capabilities {
+            profile,
+            v5,
+            unsupported,
+        }
     }
 
     /// Why `scenario` cannot run on `version` here, if it cannot.
@@ -309,6 +502,9 @@ impl Capabilities {
             }
             (Role::Client, true) => return Some("tests a broker; the target is a listener".into()),
             _ => {}
+        }
+        if let Some(why) = self.unsupported.get(&version) {
+            return Some(why.clone());
         }
         let announced = match (version, &self.v5) {
             (ProtocolVersion::V5, Some(Err(why))) => return Some(why.clone()),

@@ -4,7 +4,9 @@
 pub mod console;
 pub mod decode;
 pub mod hex;
+pub mod matrix;
 pub mod run;
+pub mod signals;
 pub mod suite;
 
 use crate::cli::{Cli, Command, RunArgs};
@@ -18,8 +20,13 @@ pub enum Exit {
     Failed = 1,
     /// Bad command line, scenario file or profile.
     Usage = 2,
-    /// The target could not be reached, or died during the run.
+    /// The target could not be reached, failed the preflight, or died
+    /// during the run.
     Target = 3,
+    /// SIGINT stopped the run (128 + 2).
+    Interrupted = 130,
+    /// SIGTERM stopped the run (128 + 15).
+    Terminated = 143,
 }
 
 impl Exit {
@@ -36,5 +43,6 @@ pub fn main(cli: Cli) -> Exit {
         Some(Command::List(a)) => suite::list(&a),
         Some(Command::Coverage(a)) => suite::coverage(&a),
         Some(Command::Decode(a)) => decode::decode(&a),
+        Some(Command::Matrix(a)) => matrix::matrix(&a),
     }
 }
