@@ -211,6 +211,7 @@ impl<'a> Runner<'a> {
                 on: o.name.clone(),
                 packet: matcher.clone(),
                 within: o.within,
+                max_size: None,
                 check: o.check.clone(),
             };
             self.expect(&expect).await?;
@@ -535,8 +536,11 @@ impl<'a> Runner<'a> {
                 Some(expected),
                 Some(format!("nothing within {within:?}")),
             ),
-            Some(Event::Packet { packet, notes, .. }) => {
+            Some(Event::Packet { packet, notes, raw }) => {
                 self.take_notes(&e.on, notes);
+                if let Some(max) = e.max_size.filter(|&m| raw.len() > m) {
+                    return self.too_big(&e.check, &e.on, &packet, raw.len(), max);
+                }
                 match match_packet(&e.packet, &packet, &self.vars) {
                     Ok(caps) => {
                         self.capture(caps);
@@ -561,6 +565,26 @@ impl<'a> Runner<'a> {
                 )
             }
         }
+    }
+
+    /// A packet larger than the Maximum Packet Size the scenario announced.
+    fn too_big(
+        &mut self,
+        check: &Check,
+        on: &str,
+        packet: &Packet,
+        size: usize,
+        max: usize,
+    ) -> StepResult {
+        self.fail(
+            check,
+            format!(
+                "{} on {on} is {size} bytes, above the Maximum Packet Size {max}",
+                describe(packet)
+            ),
+            Some(format!("packets of at most {max} bytes")),
+            Some(format!("{size} bytes: {}", describe(packet))),
+        )
     }
 
     fn capture(&mut self, caps: Captures) {
@@ -763,8 +787,11 @@ impl<'a> Runner<'a> {
                         Some(format!("still open after {within:?}{after}")),
                     );
                 }
-                Some(Event::Packet { packet, notes, .. }) => {
+                Some(Event::Packet { packet, notes, raw }) => {
                     self.take_notes(&c.on, notes);
+                    if let Some(max) = c.max_size.filter(|&m| raw.len() > m) {
+                        return self.too_big(&c.check, &c.on, &packet, raw.len(), max);
+                    }
                     packet
                 }
                 Some(other) => {
@@ -777,6 +804,16 @@ impl<'a> Runner<'a> {
                     );
                 }
             };
+            if let Some(m) = &c.instead {
+                match match_packet(m, &packet, &self.vars) {
+                    Ok(caps) => {
+                        self.capture(caps);
+                        return Ok(());
+                    }
+                    Err(MatchError::Tool(t)) => return Err(self.error(t)),
+                    Err(MatchError::Mismatch(_)) => {}
+                }
+            }
             let mut allowed = None;
             for m in &c.allow_before {
                 match match_packet(m, &packet, &self.vars) {
@@ -796,6 +833,7 @@ impl<'a> Runner<'a> {
                 // 5.0 lets a server say why before it closes (MQTT-4.13.1-1);
                 // a 3.1.1 server has no DISCONNECT to send.
                 let accepted = self.version.is_v5()
+                    && !c.no_disconnect
                     && disconnect_seen.is_none()
                     && if c.disconnect_codes.is_empty() {
                         d.reason_code >= 0x80
@@ -809,7 +847,9 @@ impl<'a> Runner<'a> {
             }
             let observed = describe(&packet);
             let expected = if self.version.is_v5() {
-                if c.disconnect_codes.is_empty() {
+                if c.no_disconnect {
+                    "the connection closed, without a DISCONNECT".to_string()
+                } else if c.disconnect_codes.is_empty() {
                     "the connection closed, optionally after DISCONNECT with a reason code >= 0x80"
                         .to_string()
                 } else {
