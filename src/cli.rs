@@ -180,6 +180,10 @@ pub struct MatrixArgs {
     /// Show scenario YAML from this directory instead of the built-in cases.
     #[arg(long, value_name = "DIR")]
     pub cases: Option<PathBuf>,
+    /// Also rewrite the results table in this Markdown file, between
+    /// `<!-- results:begin ... -->` and `<!-- results:end -->`.
+    #[arg(long, value_name = "FILE")]
+    pub readme: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
