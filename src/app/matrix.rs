@@ -3,13 +3,12 @@
 use super::Exit;
 use crate::cli::MatrixArgs;
 use crate::report::matrix::{
-    build, replace_between_markers, results_table, write_site, YamlSource, README_BEGIN,
-    README_END,
+    build, replace_between_markers, results_table, write_site, YamlSource, README_BEGIN, README_END,
 };
-use crate::report::write::write_atomic;
-use std::path::Path;
 use crate::report::read;
+use crate::report::write::write_atomic;
 use crate::spec::catalog::Catalogs;
+use std::path::Path;
 
 pub fn matrix(args: &MatrixArgs) -> Exit {
     let mut reports = Vec::new();

@@ -603,6 +603,12 @@ fn summary_table(
             let files: Vec<String> = col
                 .reports
                 .iter()
+                .filter(|&&ri| {
+                    reports[ri]
+                        .scenarios
+                        .iter()
+                        .any(|s| &s.protocol == protocol)
+                })
                 .map(|&ri| {
                     let r = &reports[ri];
                     Path::new(&r.file)
@@ -1027,6 +1033,26 @@ mod tests {
             .scenario_yaml(&format!("cases/{}:{}", file.0, id_line + 1), id)
             .unwrap();
         assert!(got.starts_with("- id:") && got.contains("steps:"), "{got}");
+    }
+
+    #[test]
+    fn readme_table() {
+        let t = results_table(&reports());
+        assert_eq!(
+            t,
+            "| implementation | MQTT | side | scenarios pass | fail | error | skip | statements passed |\n\
+             |---|---|---|---|---|---|---|---|\n\
+             | mosquitto-2.0.18 | 3.1.1 | server | 1 | 1 | 0 | 0 | 1/2 (50%) |\n\
+             | mosquitto-2.0.18 | 5.0 | server | 1 | 0 | 1 | 1 | 1/4 (25%) |\n\
+             | other 1.0 | 3.1.1 | server | 1 | 1 | 0 | 0 | 1/2 (50%) |\n\
+             | other 1.0 | 5.0 | client | 0 | 0 | 0 | 0 | 0/1 (0%) |\n"
+        );
+        let readme = format!("intro\n{README_BEGIN}\nold table\n{README_END}\nrest\n");
+        assert_eq!(
+            replace_between_markers(&readme, "new\n").unwrap(),
+            format!("intro\n{README_BEGIN}\nnew\n{README_END}\nrest\n")
+        );
+        assert_eq!(replace_between_markers("no markers", "x"), None);
     }
 
     #[test]
