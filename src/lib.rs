@@ -9,6 +9,7 @@ pub mod baseline;
 pub mod cli;
 pub mod codec;
 pub mod engine;
+pub mod fuzz;
 pub mod outcome;
 pub mod preflight;
 pub mod report;
