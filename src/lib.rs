@@ -7,6 +7,7 @@
 pub mod app;
 pub mod cli;
 pub mod codec;
+pub mod driver;
 pub mod engine;
 pub mod outcome;
 pub mod report;

@@ -124,10 +124,11 @@ pub async fn run_on(
             None => to_run.push((slot, i, v)),
         }
     }
-    // A listener is shared: trials with clients under test go one at a time.
+    // A listener is shared: trials with clients under test go one at a time,
+    // unless each trial gets its own listener and client (`--client`).
     let (serial, parallel): (Vec<_>, Vec<_>) = to_run
         .into_iter()
-        .partition(|&(_, i, _)| scenarios[i].role == Role::Server);
+        .partition(|&(_, i, _)| scenarios[i].role == Role::Server && running.client.is_none());
 
     let jobs = jobs_for(options);
     for (batch, jobs) in [(parallel, jobs), (serial, 1)] {
@@ -140,6 +141,7 @@ pub async fn run_on(
             let namespaces = namespaces.clone();
             let gate = gate.clone();
             let died = died.clone();
+            let client = running.client.clone();
             set.spawn(async move {
                 let _permit = gate.acquire_owned().await;
                 if let Some(why) = died.lock().unwrap_or_else(|p| p.into_inner()).clone() {
@@ -147,10 +149,11 @@ pub async fn run_on(
                     return (slot, not_run(&scenario, v, Verdict::Error, msg));
                 }
                 let ns = namespaces.next();
-                (
-                    slot,
-                    engine::run_scenario(&scenario, v, &ns, &endpoint, &config).await,
-                )
+                let result = match &client {
+                    Some(c) => c.run_trial(&scenario, v, &ns, &config).await,
+                    None => engine::run_scenario(&scenario, v, &ns, &endpoint, &config).await,
+                };
+                (slot, result)
             });
         }
         while let Some(joined) = set.join_next().await {
@@ -242,6 +245,8 @@ fn profile_vars(profile: &Profile) -> Vec<(String, serde_json::Value)> {
 /// broker's CONNACK announces.
 pub struct Capabilities {
     profile: Profile,
+    /// `--client`: what the adapter's `hello` announced.
+    adapter: Option<crate::driver::Hello>,
     /// 5.0: capability → supported, as the CONNACK says; or why 5.0 is unusable.
     v5: Option<Result<BTreeMap<&'static str, bool>, String>>,
 }
@@ -273,7 +278,11 @@ impl Capabilities {
         let mut profile = profile.clone();
         // Only the target knows whether it has a WebSocket endpoint.
         profile.set_supported("websocket", running.websocket().is_some());
-        Capabilities { profile, v5 }
+        Capabilities {
+            profile,
+            v5,
+            adapter: running.client.as_ref().map(|c| c.hello.clone()),
+        }
     }
 
     /// Why `scenario` cannot run on `version` here, if it cannot.
@@ -289,6 +298,9 @@ impl Capabilities {
             }
             (Role::Client, true) => return Some("tests a broker; the target is a listener".into()),
             _ => {}
+        }
+        if let (Role::Server, Some(hello)) = (scenario.role, &self.adapter) {
+            return hello.missing(version, &scenario.needs);
         }
         let announced = match (version, &self.v5) {
             (ProtocolVersion::V5, Some(Err(why))) => return Some(why.clone()),

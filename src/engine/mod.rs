@@ -8,6 +8,7 @@
 
 pub mod cleanup;
 pub mod connection;
+mod drive;
 pub mod matcher;
 pub mod probe;
 pub mod steps;
