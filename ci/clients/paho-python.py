@@ -100,6 +100,12 @@ class Adapter:
         self.v5 = False
 
     def connect(self, cmd):
+        if self.client is not None:
+            # A second connect reconnects the same client, keeping its session state.
+            self.client.loop_stop()
+            self.client.reconnect()
+            self.client.loop_start()
+            return
         self.v5 = cmd.get("protocol") == "5.0"
         kwargs = dict(
             callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
