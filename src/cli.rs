@@ -32,6 +32,8 @@ pub enum Command {
     Coverage(CoverageArgs),
     /// Decode MQTT packets given in hex and explain what is wrong with them.
     Decode(DecodeArgs),
+    /// Build the cross-implementation site (index.html and a page per scenario) from JSON reports.
+    Matrix(MatrixArgs),
 }
 
 /// Which scenarios to run or list.
@@ -152,6 +154,20 @@ pub struct DecodeArgs {
     /// may follow each other; `-` reads the hex from standard input.
     #[arg(value_name = "HEX", required = true)]
     pub hex: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MatrixArgs {
+    /// JSON reports (`mqttspec run --json`), one or more per implementation;
+    /// `<implementation>-<version>-<mqtt version>.json` names share a column.
+    #[arg(value_name = "REPORT.json", required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Folder to write `index.html` and the case pages into.
+    #[arg(long, value_name = "DIR", default_value = "reports/site")]
+    pub out: PathBuf,
+    /// Show scenario YAML from this directory instead of the built-in cases.
+    #[arg(long, value_name = "DIR")]
+    pub cases: Option<PathBuf>,
 }
 
 /// `--protocol`: one version or all of them.

@@ -4,6 +4,7 @@
 pub mod console;
 pub mod decode;
 pub mod hex;
+pub mod matrix;
 pub mod run;
 pub mod suite;
 
@@ -36,5 +37,6 @@ pub fn main(cli: Cli) -> Exit {
         Some(Command::List(a)) => suite::list(&a),
         Some(Command::Coverage(a)) => suite::coverage(&a),
         Some(Command::Decode(a)) => decode::decode(&a),
+        Some(Command::Matrix(a)) => matrix::matrix(&a),
     }
 }

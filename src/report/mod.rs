@@ -2,10 +2,13 @@
 //! [`RunReport`](crate::outcome::RunReport) and returns the whole document
 //! as a string; [`write`] puts documents on disk atomically.
 
+pub mod case_page;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod matrix;
+pub mod read;
 pub mod write;
 
 use crate::codec::ProtocolVersion;
