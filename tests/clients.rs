@@ -141,8 +141,11 @@ fn main() {
         Ok(s) => s,
         Err(e) => {
             let msg = e.to_string();
-            libtest_mimic::run(&args, vec![Trial::test("load cases", move || Err(msg.into()))])
-                .exit();
+            libtest_mimic::run(
+                &args,
+                vec![Trial::test("load cases", move || Err(msg.into()))],
+            )
+            .exit();
         }
     };
     let scenarios: Vec<_> = scenarios
@@ -166,9 +169,10 @@ fn main() {
         let expected = match load_expectations(&path) {
             Ok(e) => e,
             Err(e) => {
-                trials.push(Trial::test(format!("{library}/expected-verdicts"), move || {
-                    Err(e.into())
-                }));
+                trials.push(Trial::test(
+                    format!("{library}/expected-verdicts"),
+                    move || Err(e.into()),
+                ));
                 continue;
             }
         };
@@ -197,13 +201,16 @@ fn main() {
             .filter(|k| !known.contains(*k))
             .cloned()
             .collect();
-        trials.push(Trial::test(format!("{library}/expected-verdicts"), move || {
-            if stale.is_empty() {
-                Ok(())
-            } else {
-                Err(format!("entries that name no trial: {stale:?}").into())
-            }
-        }));
+        trials.push(Trial::test(
+            format!("{library}/expected-verdicts"),
+            move || {
+                if stale.is_empty() {
+                    Ok(())
+                } else {
+                    Err(format!("entries that name no trial: {stale:?}").into())
+                }
+            },
+        ));
         for r in report.scenarios {
             let e = expected.get(&format!("{} {}", r.protocol, r.id)).cloned();
             trials.push(Trial::ignorable_test(

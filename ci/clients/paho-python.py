@@ -189,7 +189,13 @@ class Adapter:
 
     def on_message(self, client, userdata, msg):
         props = from_props(getattr(msg, "properties", None)) if self.v5 else {}
-        emit("message", topic=msg.topic, qos=msg.qos, retain=bool(msg.retain), properties=props, **payload_fields(msg.payload))
+        try:
+            topic = msg.topic
+        except UnicodeDecodeError as e:
+            # paho decodes the topic only when asked; report, keep the network thread alive.
+            emit("error", message=f"message topic is not UTF-8: {e}")
+            return
+        emit("message", topic=topic, qos=msg.qos, retain=bool(msg.retain), properties=props, **payload_fields(msg.payload))
 
     def on_subscribe(self, client, userdata, mid, rcs, props):
         emit("subscribed", reason_codes=[code(r) for r in rcs], properties=from_props(props))

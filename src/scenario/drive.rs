@@ -38,13 +38,15 @@ pub fn drive(body: &Node) -> Result<Drive, DeError> {
     let (name_node, fields) = match (body.as_str(), body.as_map()) {
         (Some(_), _) => (body, None),
         (None, Some([(k, v)])) => (k, Some(v)),
-        _ => return Err(DeError::at(
-            body.loc,
-            format!(
+        _ => {
+            return Err(DeError::at(
+                body.loc,
+                format!(
                 "expected one driver command ({}), e.g. `drive: {{publish: {{topic: a, qos: 1}}}}`",
                 COMMANDS.join(", ")
             ),
-        )),
+            ))
+        }
     };
     let name = name_node
         .as_str()
