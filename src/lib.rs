@@ -10,6 +10,7 @@ pub mod codec;
 pub mod driver;
 pub mod engine;
 pub mod outcome;
+pub mod preflight;
 pub mod report;
 pub mod run;
 pub mod scenario;

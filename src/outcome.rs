@@ -13,6 +13,8 @@ pub enum Verdict {
     Skip,
     /// The tool could not reach a verdict (target unreachable, bad template...).
     Error,
+    /// Not run: the run stopped first (the target died, or an interrupt).
+    NotRun,
 }
 
 /// Direction of a transcript line, seen from mqttspec.
@@ -121,6 +123,8 @@ pub struct RunReport {
     pub scenarios: Vec<ScenarioResult>,
     /// Set when the target died during the run (a crash is its own verdict).
     pub target_died: Option<String>,
+    /// Set when a signal stopped the run (`SIGINT`, `SIGTERM`).
+    pub interrupted: Option<String>,
 }
 
 impl Verdict {
@@ -130,6 +134,7 @@ impl Verdict {
             Verdict::Fail => "fail",
             Verdict::Skip => "skip",
             Verdict::Error => "error",
+            Verdict::NotRun => "not run",
         }
     }
 }
@@ -147,6 +152,7 @@ pub struct Counts {
     pub fail: usize,
     pub skip: usize,
     pub error: usize,
+    pub not_run: usize,
 }
 
 impl Counts {
@@ -156,11 +162,12 @@ impl Counts {
             Verdict::Fail => self.fail += 1,
             Verdict::Skip => self.skip += 1,
             Verdict::Error => self.error += 1,
+            Verdict::NotRun => self.not_run += 1,
         }
     }
 
     pub fn total(&self) -> usize {
-        self.pass + self.fail + self.skip + self.error
+        self.pass + self.fail + self.skip + self.error + self.not_run
     }
 }
 
@@ -170,7 +177,11 @@ impl std::fmt::Display for Counts {
             f,
             "{} passed, {} failed, {} errors, {} skipped",
             self.pass, self.fail, self.error, self.skip
-        )
+        )?;
+        if self.not_run > 0 {
+            write!(f, ", {} not run", self.not_run)?;
+        }
+        Ok(())
     }
 }
 
@@ -238,7 +249,7 @@ impl RunReport {
                     Verdict::Fail => {}
                     Verdict::Error => acc.errored = true,
                     Verdict::Pass => acc.passed = true,
-                    Verdict::Skip => {}
+                    Verdict::Skip | Verdict::NotRun => {}
                 }
             }
         }
@@ -286,6 +297,7 @@ impl RunReport {
     /// (skips are allowed).
     pub fn is_success(&self) -> bool {
         self.target_died.is_none()
+            && self.interrupted.is_none()
             && self
                 .scenarios
                 .iter()
@@ -410,7 +422,8 @@ mod tests {
                 pass: 4,
                 fail: 3,
                 skip: 2,
-                error: 1
+                error: 1,
+                not_run: 0
             }
         );
         assert_eq!(
@@ -419,7 +432,8 @@ mod tests {
                 pass: 2,
                 fail: 3,
                 skip: 3,
-                error: 2
+                error: 2,
+                not_run: 0
             }
         );
         assert!(!report.is_success());

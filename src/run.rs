@@ -4,6 +4,7 @@
 use crate::codec::{Connack, ProtocolVersion};
 use crate::engine::{self, EngineConfig, Namespaces};
 use crate::outcome::{RunMeta, RunReport, ScenarioResult, Transcript, Verdict};
+use crate::preflight;
 use crate::scenario::profile::Profile;
 use crate::scenario::{Role, Scenario};
 use crate::target::{self, Running, Target, TargetError};
@@ -35,6 +36,31 @@ pub struct RunOptions {
     pub engine: EngineConfig,
     pub profile: Profile,
     pub progress: Option<ProgressFn>,
+    /// Raised by a signal: no new trial starts, running ones end.
+    pub interrupt: Option<Arc<Interrupt>>,
+}
+
+/// A request to stop the run early (SIGINT, SIGTERM), shared with the
+/// signal handler.
+#[derive(Default)]
+pub struct Interrupt {
+    why: Mutex<Option<String>>,
+    raised: tokio::sync::watch::Sender<bool>,
+}
+
+impl Interrupt {
+    /// Stops the run; `why` names the signal. The first reason is kept.
+    pub fn raise(&self, why: &str) {
+        let mut w = self.why.lock().unwrap_or_else(|p| p.into_inner());
+        if w.is_none() {
+            *w = Some(why.to_string());
+        }
+        self.raised.send_replace(true);
+    }
+
+    pub fn reason(&self) -> Option<String> {
+        self.why.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
 }
 
 impl Default for RunOptions {
@@ -50,6 +76,7 @@ impl Default for RunOptions {
             engine: EngineConfig::default(),
             profile: Profile::default(),
             progress: None,
+            interrupt: None,
         }
     }
 }
@@ -61,16 +88,17 @@ pub async fn run(scenarios: &[Scenario], options: &RunOptions) -> Result<RunRepo
     let running = target::start_with(&options.target, options.websocket.as_ref()).await?;
     let report = run_on(scenarios, &running, options, started_at).await;
     running.stop().await;
-    Ok(report)
+    report
 }
 
-/// Runs every trial against a target that is already started.
+/// Runs every trial against a target that is already started, after the
+/// preflight (see [`crate::preflight`]); a failed preflight is the error.
 pub async fn run_on(
     scenarios: &[Scenario],
     running: &Running,
     options: &RunOptions,
     started_at: SystemTime,
-) -> RunReport {
+) -> Result<RunReport, TargetError> {
     let clock = Instant::now();
     let namespaces = Arc::new(Namespaces::new());
     let mut config = options.engine.clone();
@@ -87,19 +115,12 @@ pub async fn run_on(
     versions.sort();
     versions.dedup();
 
-    let caps = Capabilities::learn(
-        running,
-        &options.profile,
-        &versions,
-        &namespaces,
-        config.step_timeout,
-    )
-    .await;
+    let ready = preflight_all(running, &options.profile, &versions, &namespaces).await?;
+    let caps = Capabilities::from_preflight(running, &options.profile, ready);
 
     let total = trials.len();
     let mut results: Vec<Option<ScenarioResult>> = vec![None; total];
     let mut done = 0;
-    let died: Arc<Mutex<Option<String>>> = Arc::default();
     let report_progress = |done: usize, r: &ScenarioResult| {
         if let Some(p) = &options.progress {
             p(&Progress {
@@ -130,6 +151,13 @@ pub async fn run_on(
         .into_iter()
         .partition(|&(_, i, _)| scenarios[i].role == Role::Server && running.client.is_none());
 
+    // Raised when the run must stop: the target died or a signal came.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let interrupt = options.interrupt.clone().unwrap_or_default();
+    let mut interrupted = interrupt.raised.subscribe();
+    let mut died: Option<String> = None;
+    let credentials = options.profile.credentials.clone();
+
     let jobs = jobs_for(options);
     for (batch, jobs) in [(parallel, jobs), (serial, 1)] {
         let gate = Arc::new(Semaphore::new(jobs));
@@ -140,31 +168,52 @@ pub async fn run_on(
             let config = config.clone();
             let namespaces = namespaces.clone();
             let gate = gate.clone();
-            let died = died.clone();
+            let mut stop = stop_rx.clone();
             let client = running.client.clone();
             set.spawn(async move {
                 let _permit = gate.acquire_owned().await;
-                if let Some(why) = died.lock().unwrap_or_else(|p| p.into_inner()).clone() {
-                    let msg = format!("not run: the target died earlier ({})", first_line(&why));
-                    return (slot, not_run(&scenario, v, Verdict::Error, msg));
+                if *stop.borrow() {
+                    return (slot, None);
                 }
                 let ns = namespaces.next();
-                let result = match &client {
-                    Some(c) => c.run_trial(&scenario, v, &ns, &config).await,
-                    None => engine::run_scenario(&scenario, v, &ns, &endpoint, &config).await,
+                let trial = async {
+                    match &client {
+                        Some(c) => c.run_trial(&scenario, v, &ns, &config).await,
+                        None => engine::run_scenario(&scenario, v, &ns, &endpoint, &config).await,
+                    }
                 };
-                (slot, result)
+                tokio::select! {
+                    r = trial => (slot, Some(r)),
+                    _ = stop.wait_for(|s| *s) => (slot, None),
+                }
             });
         }
-        while let Some(joined) = set.join_next().await {
-            let Ok((slot, result)) = joined else { continue };
-            if let Some(why) = running.died() {
-                let mut d = died.lock().unwrap_or_else(|p| p.into_inner());
-                if d.is_none() {
-                    *d = Some(format!(
-                        "{why}\n(noticed after {} on {})",
-                        result.id, result.protocol
-                    ));
+        loop {
+            let joined = tokio::select! {
+                j = set.join_next() => match j {
+                    Some(j) => j,
+                    None => break,
+                },
+                _ = interrupted.wait_for(|s| *s), if !*stop_rx.borrow() => {
+                    stop_tx.send_replace(true);
+                    continue;
+                }
+            };
+            let Ok((slot, Some(mut result))) = joined else {
+                continue;
+            };
+            // Before a failure is recorded: is the target still there?
+            if matches!(result.verdict, Verdict::Fail | Verdict::Error) && died.is_none() {
+                if let Some(why) =
+                    target_gone(running, result.protocol, &namespaces, credentials.as_ref()).await
+                {
+                    died = Some(why);
+                    stop_tx.send_replace(true);
+                }
+            }
+            if let Some(why) = &died {
+                if result.verdict != Verdict::Pass {
+                    mark_target_died(&mut result, why);
                 }
             }
             done += 1;
@@ -173,28 +222,30 @@ pub async fn run_on(
         }
     }
 
-    // A panicking trial would leave its slot empty; report it rather than lose it.
+    let interrupted = interrupt.reason();
+    let stopped = match (&died, &interrupted) {
+        (Some(why), _) => format!("not run: the target died ({})", first_line(why)),
+        (None, Some(sig)) => format!("not run: the run was interrupted ({sig})"),
+        (None, None) => "the trial ended abnormally".into(),
+    };
     let scenarios_out: Vec<ScenarioResult> = results
         .into_iter()
         .zip(&trials)
         .map(|(r, &(i, v))| {
             r.unwrap_or_else(|| {
-                not_run(
-                    &scenarios[i],
-                    v,
-                    Verdict::Error,
-                    "the trial ended abnormally".into(),
-                )
+                let verdict = if died.is_some() || interrupted.is_some() {
+                    Verdict::NotRun
+                } else {
+                    // A panicking trial would leave its slot empty; report it rather than lose it.
+                    Verdict::Error
+                };
+                not_run(&scenarios[i], v, verdict, stopped.clone())
             })
         })
         .collect();
-    let target_died = died
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone()
-        .or_else(|| running.died());
+    let target_died = died.or_else(|| running.died());
 
-    RunReport {
+    Ok(RunReport {
         meta: RunMeta {
             mqttspec_version: env!("CARGO_PKG_VERSION").to_string(),
             started_at: rfc3339(started_at),
@@ -209,7 +260,108 @@ pub async fn run_on(
         },
         scenarios: scenarios_out,
         target_died,
+        interrupted,
+    })
+}
+
+/// `Some(why)` when the target is gone: a spawned process exited, or a
+/// fresh CONNECT gets no CONNACK (asked twice, so one slow answer is not
+/// taken for death).
+async fn target_gone(
+    running: &Running,
+    version: ProtocolVersion,
+    namespaces: &Namespaces,
+    credentials: Option<&crate::scenario::profile::Credentials>,
+) -> Option<String> {
+    if let Some(why) = running.died() {
+        return Some(why);
     }
+    let addr = running.endpoint(version).dial?;
+    let mut last = String::new();
+    for _ in 0..2 {
+        let id = format!("{}alive", namespaces.next());
+        match preflight::alive(&addr, version, &id, credentials, LIVENESS_WAIT).await {
+            Ok(()) => return None,
+            Err(e) => last = e,
+        }
+        if let Some(why) = running.died() {
+            return Some(why);
+        }
+    }
+    Some(format!("the target stopped accepting connections: {last}"))
+}
+
+/// How long the liveness check waits for each answer.
+const LIVENESS_WAIT: Duration = Duration::from_secs(3);
+
+/// A trial that ended while (or after) the target died says nothing about
+/// the statements it checks.
+fn mark_target_died(result: &mut ScenarioResult, why: &str) {
+    let was = result.message.take().unwrap_or_default();
+    result.verdict = Verdict::Error;
+    result.violated = None;
+    result.expected = None;
+    result.observed = None;
+    result.message = Some(format!(
+        "target died / stopped accepting: {} (the trial had ended with: {})",
+        first_line(why),
+        first_line(&was)
+    ));
+}
+
+/// Runs the preflight for every version: the versions' CONNACKs, or the
+/// reason each version is skipped; an error when the run cannot start.
+async fn preflight_all(
+    running: &Running,
+    profile: &Profile,
+    versions: &[ProtocolVersion],
+    namespaces: &Namespaces,
+) -> Result<BTreeMap<ProtocolVersion, preflight::Ready>, TargetError> {
+    let mut ready = BTreeMap::new();
+    if running.is_listener() {
+        return Ok(ready);
+    }
+    let mut silent = Vec::new();
+    for &v in versions {
+        let Some(addr) = running.endpoint(v).dial else {
+            continue;
+        };
+        let ns = namespaces.next();
+        let id = format!("{ns}preflight");
+        let topic = format!("{ns}/preflight");
+        match preflight::check(
+            &addr,
+            v,
+            &id,
+            &topic,
+            profile.credentials.as_ref(),
+            preflight::ANSWER_WAIT,
+        )
+        .await
+        {
+            Ok(r) => {
+                ready.insert(v, r);
+            }
+            Err(preflight::Refused::Fatal(why)) => return Err(TargetError(why)),
+            Err(preflight::Refused::Silent(why)) => silent.push((v, why)),
+        }
+    }
+    let any_ok = ready
+        .values()
+        .any(|r| matches!(r, preflight::Ready::Yes(_)));
+    if !any_ok {
+        if let Some((_, why)) = silent.into_iter().next() {
+            return Err(TargetError(why));
+        }
+        if let Some(preflight::Ready::Unsupported(why)) = ready.values().next() {
+            return Err(TargetError(format!("{why}; nothing to run")));
+        }
+        return Ok(ready);
+    }
+    for (v, why) in silent {
+        ready.insert(v, preflight::Ready::Unsupported(why));
+    }
+    Ok(ready)
 }
 
 /// Trials at once. The embedded rumqttd 0.20.0 takes a DISCONNECT and the
@@ -249,6 +401,8 @@ pub struct Capabilities {
     adapter: Option<crate::driver::Hello>,
     /// 5.0: capability → supported, as the CONNACK says; or why 5.0 is unusable.
     v5: Option<Result<BTreeMap<&'static str, bool>, String>>,
+    /// Versions the broker does not speak, with the reason.
+    unsupported: BTreeMap<ProtocolVersion, String>,
 }
 
 impl Capabilities {
@@ -282,6 +436,37 @@ impl Capabilities {
             profile,
             v5,
             adapter: running.client.as_ref().map(|c| c.hello.clone()),
+            unsupported: BTreeMap::new(),
+        }
+    }
+
+    /// From what the preflight learned: the 5.0 CONNACK, and the versions
+    /// the broker does not speak.
+    pub fn from_preflight(
+        running: &Running,
+        profile: &Profile,
+        ready: BTreeMap<ProtocolVersion, preflight::Ready>,
+    ) -> Capabilities {
+        let mut profile = profile.clone();
+        profile.set_supported("websocket", running.websocket().is_some());
+        let mut v5 = None;
+        let mut unsupported = BTreeMap::new();
+        for (v, r) in ready {
+            match r {
+                preflight::Ready::Yes(c) if v == ProtocolVersion::V5 => {
+                    v5 = Some(Ok(from_connack(&c)))
+                }
+                preflight::Ready::Yes(_) => {}
+                preflight::Ready::Unsupported(why) => {
+                    unsupported.insert(v, why);
+                }
+            }
+        }
+        Capabilities {
+            profile,
+            v5,
+            adapter: running.client.as_ref().map(|c| c.hello.clone()),
+            unsupported,
         }
     }
 
@@ -301,6 +486,9 @@ impl Capabilities {
         }
         if let (Role::Server, Some(hello)) = (scenario.role, &self.adapter) {
             return hello.missing(version, &scenario.needs);
+        }
+        if let Some(why) = self.unsupported.get(&version) {
+            return Some(why.clone());
         }
         let announced = match (version, &self.v5) {
             (ProtocolVersion::V5, Some(Err(why))) => return Some(why.clone()),

@@ -54,7 +54,7 @@ fn want_of(v: Verdict) -> Want {
         Verdict::Pass => Want::Pass,
         Verdict::Fail => Want::Fail,
         Verdict::Skip => Want::Skip,
-        Verdict::Error => Want::Error,
+        Verdict::Error | Verdict::NotRun => Want::Error,
     }
 }
 

@@ -130,6 +130,7 @@ fn full_run() -> RunReport {
         },
         scenarios: vec![fail, pass, skip, error, pass5],
         target_died: Some("process exited: signal 11".into()),
+        interrupted: None,
     }
 }
 
@@ -277,11 +278,11 @@ fn json_content() {
     let v: Value = serde_json::from_str(&json::render(&full_run())).unwrap();
     assert_eq!(
         v["summary"]["scenarios"],
-        serde_json::json!({"pass": 2, "fail": 1, "skip": 1, "error": 1})
+        serde_json::json!({"pass": 2, "fail": 1, "skip": 1, "error": 1, "not_run": 0})
     );
     assert_eq!(
         v["summary"]["requirements"],
-        serde_json::json!({"pass": 2, "fail": 1, "skip": 2, "error": 1})
+        serde_json::json!({"pass": 2, "fail": 1, "skip": 2, "error": 1, "not_run": 0})
     );
     assert_eq!(v["target_died"], "process exited: signal 11");
     assert_eq!(

@@ -77,7 +77,7 @@ impl Verdict2 {
             Verdict::Pass => Verdict2::Pass,
             Verdict::Fail => Verdict2::Fail,
             Verdict::Skip => Verdict2::Skip,
-            Verdict::Error => Verdict2::Error,
+            Verdict::Error | Verdict::NotRun => Verdict2::Error,
         }
     }
 }

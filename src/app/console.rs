@@ -7,23 +7,41 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// Where the console text of a run goes. Write errors (a closed pipe) are
+/// ignored: the run goes on and its reports are still written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    /// When a report is written to standard output.
+    Stderr,
+}
+
+impl Stream {
+    pub fn write(self, text: &str) {
+        let _ = match self {
+            Stream::Stdout => std::io::stdout().lock().write_all(text.as_bytes()),
+            Stream::Stderr => std::io::stderr().lock().write_all(text.as_bytes()),
+        };
+    }
+}
+
 /// Reports each finished scenario. Shared by the tasks of a run, so every
 /// method takes `&self`.
 pub enum Progress {
     Bar(ProgressBar),
-    Lines,
+    Lines(Stream),
     Quiet,
 }
 
 impl Progress {
     /// A bar when both output streams are terminals, plain lines otherwise
     /// (CI logs), nothing with `quiet`.
-    pub fn new(total: usize, quiet: bool) -> Progress {
+    pub fn new(total: usize, quiet: bool, stream: Stream) -> Progress {
         if quiet {
             return Progress::Quiet;
         }
         if !(std::io::stdout().is_terminal() && std::io::stderr().is_terminal()) {
-            return Progress::Lines;
+            return Progress::Lines(stream);
         }
         let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
         if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {wide_msg}")
@@ -37,10 +55,7 @@ impl Progress {
     pub fn finished(&self, r: &ScenarioResult) {
         match self {
             Progress::Quiet => {}
-            Progress::Lines => {
-                let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "{}", line(r));
-            }
+            Progress::Lines(stream) => stream.write(&format!("{}\n", line(r))),
             Progress::Bar(bar) => {
                 // Problems stay visible above the bar; passes only move it.
                 if matches!(r.verdict, Verdict::Fail | Verdict::Error) {
@@ -104,11 +119,25 @@ pub fn summary(report: &RunReport, written: &[PathBuf]) -> String {
                 r.protocol,
                 one_line(why)
             )),
-            Verdict::Pass | Verdict::Skip => {}
+            Verdict::Pass | Verdict::Skip | Verdict::NotRun => {}
         }
     }
     if let Some(why) = &report.target_died {
-        s.push_str(&format!("the target died: {}\n", one_line(why)));
+        // The first line says what happened; the rest is the broker's
+        // stderr tail, kept line by line (already at most 40 lines).
+        let mut lines = why.lines();
+        s.push_str(&format!(
+            "the target died: {}\n",
+            one_line(lines.next().unwrap_or(""))
+        ));
+        for l in lines.take(41) {
+            s.push_str(&format!("  {}\n", one_line(l)));
+        }
+    }
+    if let Some(sig) = &report.interrupted {
+        s.push_str(&format!(
+            "interrupted by {sig}: the scenarios not finished are marked not run\n"
+        ));
     }
     if !written.is_empty() {
         let paths: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();

@@ -6,6 +6,7 @@ pub mod decode;
 pub mod hex;
 pub mod matrix;
 pub mod run;
+pub mod signals;
 pub mod suite;
 
 use crate::cli::{Cli, Command, RunArgs};
@@ -19,8 +20,13 @@ pub enum Exit {
     Failed = 1,
     /// Bad command line, scenario file or profile.
     Usage = 2,
-    /// The target could not be reached, or died during the run.
+    /// The target could not be reached, failed the preflight, or died
+    /// during the run.
     Target = 3,
+    /// SIGINT stopped the run (128 + 2).
+    Interrupted = 130,
+    /// SIGTERM stopped the run (128 + 15).
+    Terminated = 143,
 }
 
 impl Exit {

@@ -1,14 +1,15 @@
 //! `mqttspec run`: select, run against the target, print, write reports,
 //! and turn the outcome into an exit status.
 
-use super::console::{self, Progress};
+use super::console::{self, Progress, Stream};
+use super::signals;
 use super::suite::select;
 use super::Exit;
 use crate::cli::RunArgs;
 use crate::engine::EngineConfig;
 use crate::outcome::RunReport;
 use crate::report::write::{write_reports, Destinations};
-use crate::run::{self, RunOptions};
+use crate::run::{self, Interrupt, RunOptions};
 use crate::scenario::{Profile, Role};
 use crate::target::Target;
 use std::sync::Arc;
@@ -43,13 +44,17 @@ pub fn run(args: &RunArgs) -> Exit {
         html: args.html.clone(),
         dir: args.report_dir.clone(),
     };
-    // An unwritable report folder is found now, not after the whole run.
-    if let Some(dir) = &destinations.dir {
-        if let Err(e) = std::fs::create_dir_all(dir) {
-            eprintln!("mqttspec: {}: {e}", dir.display());
-            return Exit::Usage;
-        }
+    // Report paths are checked now, not after the whole run.
+    if let Err(e) = destinations.check_writable() {
+        eprintln!("mqttspec: {e}");
+        return Exit::Usage;
     }
+    // A report on standard output keeps it clean: the rest goes to stderr.
+    let console = if destinations.uses_stdout() {
+        Stream::Stderr
+    } else {
+        Stream::Stdout
+    };
 
     let target = match (&args.target, &args.spawn) {
         _ if args.client.is_some() => Target::Client {
@@ -62,8 +67,9 @@ pub fn run(args: &RunArgs) -> Exit {
         (None, None) => default_target(),
     };
     let total: usize = scenarios.iter().map(|s| s.protocols.len()).sum();
-    let progress = Arc::new(Progress::new(total, args.quiet));
+    let progress = Arc::new(Progress::new(total, args.quiet, console));
     let on_result = progress.clone();
+    let interrupt = Arc::new(Interrupt::default());
     let options = RunOptions {
         target,
         websocket: args.websocket.clone(),
@@ -77,6 +83,7 @@ pub fn run(args: &RunArgs) -> Exit {
         progress: Some(Arc::new(move |p: &run::Progress<'_>| {
             on_result.finished(p.result)
         })),
+        interrupt: Some(interrupt.clone()),
     };
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -89,36 +96,62 @@ pub fn run(args: &RunArgs) -> Exit {
             return Exit::Target;
         }
     };
-    let outcome = runtime.block_on(run::run(&scenarios, &options));
+    let outcome = runtime.block_on(async {
+        let signals = signals::watch(interrupt.clone());
+        let outcome = run::run(&scenarios, &options).await;
+        if let Some(s) = signals {
+            s.abort();
+        }
+        outcome
+    });
     progress.done();
     let report = match outcome {
         Ok(r) => r,
         Err(e) => {
             eprintln!("mqttspec: {e}");
-            return Exit::Target;
+            return match interrupt.reason().as_deref() {
+                Some(sig) => signal_exit(sig),
+                None => Exit::Target,
+            };
         }
     };
 
+    let status = exit_status(&report);
     let written = match write_reports(&report, &destinations) {
         Ok(w) => w,
         Err(e) => {
-            print!("{}", console::summary(&report, &[]));
+            console.write(&console::summary(&report, &[]));
             eprintln!("mqttspec: cannot write a report: {e}");
-            return Exit::Usage;
+            return if status == Exit::Ok {
+                Exit::Usage
+            } else {
+                status
+            };
         }
     };
-    print!("{}", console::summary(&report, &written));
-    exit_status(&report)
+    console.write(&console::summary(&report, &written));
+    status
 }
 
-/// 3 when the target died, 1 on any failure or error, else 0.
+/// 130 / 143 when a signal stopped the run, 3 when the target died, 1 on
+/// any failure or error, else 0.
 pub fn exit_status(report: &RunReport) -> Exit {
-    if report.target_died.is_some() {
+    if let Some(sig) = &report.interrupted {
+        signal_exit(sig)
+    } else if report.target_died.is_some() {
         Exit::Target
     } else if report.is_success() {
         Exit::Ok
     } else {
         Exit::Failed
+    }
+}
+
+fn signal_exit(sig: &str) -> Exit {
+    if sig == "SIGTERM" {
+        Exit::Terminated
+    } else {
+        Exit::Interrupted
     }
 }
 
@@ -147,6 +180,11 @@ mod tests {
         assert_eq!(exit_status(&run), Exit::Ok);
         run.target_died = Some("exited with status 1".into());
         assert_eq!(exit_status(&run), Exit::Target);
+        run.interrupted = Some("SIGTERM".into());
+        assert_eq!(exit_status(&run), Exit::Terminated);
+        run.interrupted = Some("SIGINT".into());
+        assert_eq!(exit_status(&run), Exit::Interrupted);
+        run.interrupted = None;
         run.scenarios.clear();
         run.target_died = None;
         assert_eq!(exit_status(&run), Exit::Ok);

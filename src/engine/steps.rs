@@ -328,6 +328,16 @@ impl<'a> Runner<'a> {
             }
             other => other,
         };
+        // The profile's credentials, unless the scenario sets its own.
+        let sets_credentials = matches!(given, Value::Object(m)
+            if m.contains_key("username") || m.contains_key("password"));
+        if !sets_credentials {
+            for key in ["username", "password"] {
+                if let Some((_, v)) = self.config.profile_vars.iter().find(|(k, _)| k == key) {
+                    fields.insert(key.into(), v.clone());
+                }
+            }
+        }
         if let Value::Object(m) = given {
             for (k, v) in m {
                 fields.insert(k.clone(), v.clone());

@@ -19,6 +19,7 @@ struct Document<'a> {
     scenarios: Vec<Scenario<'a>>,
     requirements: Vec<RequirementResult>,
     target_died: Option<&'a str>,
+    interrupted: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -69,6 +70,7 @@ pub fn render(report: &RunReport) -> String {
         scenarios: report.scenarios.iter().map(Scenario::from).collect(),
         requirements: report.requirements(),
         target_died: report.target_died.as_deref(),
+        interrupted: report.interrupted.as_deref(),
     };
     let mut s = serde_json::to_string_pretty(&doc).expect("the report model always serializes");
     s.push('\n');

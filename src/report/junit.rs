@@ -117,9 +117,9 @@ fn testcase(s: &ScenarioResult, class: &str) -> TestCase {
             b.set_trace(&cdata(&format!("source: {}\n", s.source)));
             b
         }
-        Verdict::Skip => TestCaseBuilder::skipped_with_cause(
+        Verdict::Skip | Verdict::NotRun => TestCaseBuilder::skipped_with_cause(
             &name,
-            "skip",
+            s.verdict.as_str(),
             &xml_text(s.message.as_deref().unwrap_or("not run")),
         ),
     };

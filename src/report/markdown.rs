@@ -30,6 +30,13 @@ pub fn render(report: &RunReport) -> String {
     if let Some(why) = &report.target_died {
         let _ = writeln!(md, "**The target died during the run:** {}\n", text(why));
     }
+    if let Some(sig) = &report.interrupted {
+        let _ = writeln!(
+            md,
+            "**The run was interrupted ({}):** unfinished scenarios are not run.\n",
+            text(sig)
+        );
+    }
 
     let failures: Vec<_> = report
         .scenarios

@@ -111,6 +111,7 @@ pub(crate) mod sample {
             },
             scenarios: vec![pass, fail, skip, error, pass5],
             target_died: None,
+            interrupted: None,
         }
     }
 }

@@ -113,6 +113,55 @@ impl Destinations {
     pub fn is_empty(&self) -> bool {
         self.targets().is_empty()
     }
+
+    /// Whether a report goes to standard output (path `-`).
+    pub fn uses_stdout(&self) -> bool {
+        self.targets().iter().any(|(_, p)| is_stdout(p))
+    }
+
+    /// Checks, before a run, that every report can be written: at most one
+    /// on standard output, the report folder can be created, and each file's
+    /// folder takes a new file. The error names the path.
+    pub fn check_writable(&self) -> io::Result<()> {
+        let to_stdout = self.targets().iter().filter(|(_, p)| is_stdout(p)).count();
+        if to_stdout > 1 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "only one report can go to standard output (-)",
+            ));
+        }
+        if let Some(dir) = &self.dir {
+            fs::create_dir_all(dir).map_err(|e| with_path(e, dir))?;
+        }
+        for (_, path) in self.targets() {
+            if is_stdout(&path) {
+                continue;
+            }
+            if path.is_dir() {
+                return Err(with_path(
+                    io::Error::new(io::ErrorKind::InvalidInput, "is a directory"),
+                    &path,
+                ));
+            }
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            let probe = dir.join(format!(".mqttspec-write-check.{}", std::process::id()));
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&probe)
+                .map_err(|e| with_path(e, &path))?;
+            let _ = fs::remove_file(&probe);
+        }
+        Ok(())
+    }
+}
+
+/// `-` stands for standard output.
+pub fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
 }
 
 /// Writes every requested report (creating `dir` if needed) and returns
@@ -123,6 +172,14 @@ pub fn write_reports(report: &RunReport, to: &Destinations) -> io::Result<Vec<Pa
     }
     let mut written = Vec::new();
     for (format, path) in to.targets() {
+        if is_stdout(&path) {
+            // A closed pipe is the reader's choice, not an error of the run.
+            let mut out = io::stdout().lock();
+            let _ = out
+                .write_all(format.render(report).as_bytes())
+                .and_then(|()| out.flush());
+            continue;
+        }
         write_atomic(&path, format.render(report).as_bytes()).map_err(|e| with_path(e, &path))?;
         written.push(path);
     }
@@ -165,6 +222,37 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("taken")]);
+    }
+
+    #[test]
+    fn writability_is_checked_before_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = Destinations {
+            dir: Some(dir.path().join("new/sub")),
+            json: Some(PathBuf::from("-")),
+            ..Default::default()
+        };
+        ok.check_writable().unwrap();
+        assert!(ok.uses_stdout());
+        // No probe file is left behind.
+        assert_eq!(fs::read_dir(dir.path().join("new/sub")).unwrap().count(), 0);
+        let two = Destinations {
+            junit: Some(PathBuf::from("-")),
+            json: Some(PathBuf::from("-")),
+            ..Default::default()
+        };
+        assert!(two.check_writable().is_err());
+        let missing = Destinations {
+            junit: Some(dir.path().join("no/such/dir/junit.xml")),
+            ..Default::default()
+        };
+        let e = missing.check_writable().unwrap_err().to_string();
+        assert!(e.contains("junit.xml"), "{e}");
+        let is_dir = Destinations {
+            json: Some(dir.path().to_path_buf()),
+            ..Default::default()
+        };
+        assert!(is_dir.check_writable().is_err());
     }
 
     #[test]

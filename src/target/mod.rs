@@ -18,6 +18,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Mutex;
 
 pub use port::{free_port, wait_accepting};
+pub use spawn::kill_all_groups;
 
 /// What mqttspec tests, as the user named it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,8 +10,32 @@ use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 
-/// How much of the process's stderr is kept for the report.
-const TAIL_BYTES: usize = 4096;
+/// How much of the process's stderr is kept: the last lines, and a byte
+/// bound so one endless line cannot grow it.
+const TAIL_LINES: usize = 40;
+const TAIL_BYTES: usize = 16 * 1024;
+
+/// Process groups of the brokers started and not yet stopped, so that an
+/// immediate exit (a second SIGINT) can still stop them.
+static GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// SIGKILL to every spawned process group still running. For the exit path
+/// that cannot wait for an orderly stop.
+pub fn kill_all_groups() {
+    let groups = GROUPS.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    for pid in groups {
+        signal_group(Some(pid), Signal::Kill);
+    }
+}
+
+fn forget_group(pid: Option<u32>) {
+    if let Some(pid) = pid {
+        GROUPS
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|g| *g != pid);
+    }
+}
 
 pub struct Child {
     process: Mutex<tokio::process::Child>,
@@ -35,6 +59,9 @@ impl Child {
             .spawn()
             .map_err(|e| TargetError(format!("cannot start `{line}`: {e}")))?;
         let pid = process.id();
+        if let Some(pid) = pid {
+            GROUPS.lock().unwrap_or_else(|p| p.into_inner()).push(pid);
+        }
         let tail = Arc::new(Mutex::new(Vec::new()));
         if let Some(mut stderr) = process.stderr.take() {
             let tail = tail.clone();
@@ -55,9 +82,10 @@ impl Child {
         };
         let addr = format!("127.0.0.1:{port}");
         if let Err(e) = wait_accepting(&addr, deadline, || child.died()).await {
+            // When the process died, its stderr is in the message already.
             let msg = match child.stderr_tail() {
-                t if t.is_empty() => e.0,
-                t => format!("{} (stderr: {})", e.0, one_line(&t)),
+                t if t.is_empty() || e.0.contains(&t) => e.0,
+                t => format!("{}; last stderr:\n{t}", e.0),
             };
             child.stop().await;
             return Err(TargetError(format!("`{line}`: {msg}")));
@@ -65,10 +93,10 @@ impl Child {
         Ok(child)
     }
 
-    /// The last lines the process wrote on stderr.
+    /// The last lines (at most 40) the process wrote on stderr, line breaks kept.
     pub fn stderr_tail(&self) -> String {
         let tail = self.tail.lock().unwrap_or_else(|p| p.into_inner());
-        String::from_utf8_lossy(&tail).trim_end().to_string()
+        last_lines(&String::from_utf8_lossy(&tail), TAIL_LINES)
     }
 
     /// `Some(why)` once the process has exited.
@@ -85,12 +113,13 @@ impl Child {
         Some(if tail.is_empty() {
             format!("the target process exited ({status})")
         } else {
-            format!("the target process exited ({status}); last stderr:\n{tail}")
+            format!("the target process exited ({status})\nlast stderr:\n{tail}")
         })
     }
 
     /// SIGTERM to the process group, then SIGKILL if it lingers.
     pub async fn stop(self) {
+        forget_group(self.pid);
         let mut process = self.process.into_inner().unwrap_or_else(|p| p.into_inner());
         if matches!(process.try_wait(), Ok(Some(_))) {
             signal_group(self.pid, Signal::Kill);
@@ -120,9 +149,14 @@ fn keep_tail(tail: &Mutex<Vec<u8>>, bytes: &[u8]) {
     }
 }
 
-fn one_line(s: &str) -> String {
-    let last: Vec<&str> = s.lines().rev().take(3).collect();
-    last.into_iter().rev().collect::<Vec<_>>().join(" | ")
+/// The last `n` non-empty lines of `s`, joined by line breaks.
+fn last_lines(s: &str, n: usize) -> String {
+    let lines: Vec<&str> = s
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 enum Signal {
@@ -150,3 +184,17 @@ fn signal_group(pid: Option<u32>, signal: Signal) {
 
 #[cfg(not(unix))]
 fn signal_group(_pid: Option<u32>, _signal: Signal) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tail_keeps_the_last_lines_with_their_breaks() {
+        let text: String = (1..=100).map(|i| format!("line {i}\n")).collect();
+        let t = last_lines(&text, TAIL_LINES);
+        assert_eq!(t.lines().count(), 40);
+        assert!(t.starts_with("line 61\n") && t.ends_with("line 100"), "{t}");
+        assert_eq!(last_lines("a\r\n\nb\n", 40), "a\nb");
+    }
+}
