@@ -34,6 +34,10 @@ pub enum Command {
     Decode(DecodeArgs),
     /// Build the cross-implementation site (index.html and a page per scenario) from JSON reports.
     Matrix(MatrixArgs),
+    /// Explain a statement: our summary, the scenarios that check it, its verdict in a report.
+    Explain(ExplainArgs),
+    /// Run one scenario of a JSON report again, against the same target, with its transcript.
+    Replay(ReplayArgs),
 }
 
 /// Which scenarios to run or list.
@@ -101,6 +105,9 @@ pub struct RunArgs {
     /// No progress: only the final summary.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// `-v`: the wire transcript under each failure; `-vv`: under every scenario.
+    #[arg(long, short = 'v', action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 impl Default for RunArgs {
@@ -121,6 +128,7 @@ impl Default for RunArgs {
             html: None,
             report_dir: None,
             quiet: false,
+            verbose: 0,
         }
     }
 }
@@ -166,6 +174,35 @@ pub struct MatrixArgs {
     #[arg(long, value_name = "DIR", default_value = "reports/site")]
     pub out: PathBuf,
     /// Show scenario YAML from this directory instead of the built-in cases.
+    #[arg(long, value_name = "DIR")]
+    pub cases: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// A statement ID, e.g. `MQTT-3.1.2-3`.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// A JSON report to take the statement's last verdict from.
+    #[arg(long, value_name = "REPORT.json")]
+    pub report: Option<PathBuf>,
+    /// Read scenarios from this directory instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub cases: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// The JSON report whose target and scenario to use.
+    #[arg(value_name = "REPORT.json")]
+    pub report: PathBuf,
+    /// The scenario id, exactly as in the report.
+    #[arg(value_name = "SCENARIO-ID")]
+    pub scenario: String,
+    /// Protocol version (default: every version the report ran it on).
+    #[arg(long, value_name = "VERSION", default_value = "all", value_parser = parse_protocols)]
+    pub protocol: Protocols,
+    /// Read scenarios from this directory instead of the built-in ones.
     #[arg(long, value_name = "DIR")]
     pub cases: Option<PathBuf>,
 }

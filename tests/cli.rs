@@ -327,8 +327,11 @@ fn run_writes_well_formed_reports() {
         lines[5].starts_with("FAIL  MQTT-3.2.2-2 cli/inverted-expectation (3.1.1): "),
         "{out}"
     );
+    // Counts per section come before the reports.
+    assert_eq!(lines[6], "by section (pass/fail/error/skip):", "{out}");
+    let last = lines.last().unwrap();
     assert!(
-        lines[6].starts_with("reports: ") && lines[6].contains("junit.xml"),
+        last.starts_with("reports: ") && last.contains("junit.xml"),
         "{out}"
     );
 
@@ -387,4 +390,40 @@ fn quiet_run_prints_only_the_summary() {
         "{out}"
     );
     assert!(!out.contains("FAIL") && !out.contains("reports:"), "{out}");
+}
+
+#[test]
+fn explain_matrix_and_replay_usage() {
+    let report = fixture("matrix/rumqttd-0.20.0-3.1.1.json");
+    let o = run(&["explain", "MQTT-1.5.3-1", "--report", &report]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("MQTT-1.5.3-1 (MQTT 3.1.1, section 1.5.3"),
+        "{out}"
+    );
+    assert!(out.contains("(rumqttd 0.20.0, "), "{out}");
+    assert!(out.contains("    fail  1.5.3/ill-formed-utf8-will-topic-closes: "));
+
+    let o = run(&["explain", "MQTT-9.9.9-9"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not a statement"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\n \"scenarios\": [1,,]}").unwrap();
+    let out = dir.path().join("site");
+    let o = run(&[
+        "matrix",
+        bad.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad.json:2:"), "{}", stderr(&o));
+    assert!(!out.exists());
+
+    let o = run(&["replay", &report, "no/such-scenario"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("has no scenario `no/such-scenario`"));
 }

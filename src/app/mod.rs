@@ -3,8 +3,10 @@
 
 pub mod console;
 pub mod decode;
+pub mod explain;
 pub mod hex;
 pub mod matrix;
+pub mod replay;
 pub mod run;
 pub mod signals;
 pub mod suite;
@@ -44,5 +46,7 @@ pub fn main(cli: Cli) -> Exit {
         Some(Command::Coverage(a)) => suite::coverage(&a),
         Some(Command::Decode(a)) => decode::decode(&a),
         Some(Command::Matrix(a)) => matrix::matrix(&a),
+        Some(Command::Explain(a)) => explain::explain(&a),
+        Some(Command::Replay(a)) => replay::replay(&a),
     }
 }

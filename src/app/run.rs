@@ -129,7 +129,8 @@ pub fn run(args: &RunArgs) -> Exit {
             };
         }
     };
-    console.write(&console::summary(&report, &written));
+    let style = console::Style::for_stream(args.verbose, console);
+    console.write(&console::summary_styled(&report, &written, &style));
     status
 }
 

@@ -24,7 +24,15 @@ use std::path::{Path, PathBuf};
 /// Verdicts this page knows by name, most severe first: a statement's
 /// cell shows the most severe verdict among its scenarios. Others rank
 /// between `flaky` and `pass`.
-const SEVERITY: [&str; 6] = ["fail", "error", "flaky", "inconclusive", "pass", "skip"];
+const SEVERITY: [&str; 7] = [
+    "fail",
+    "error",
+    "flaky",
+    "inconclusive",
+    "pass",
+    "skip",
+    "not_run",
+];
 
 fn severity(v: &str) -> usize {
     match SEVERITY.iter().position(|s| *s == v) {
@@ -43,6 +51,7 @@ pub fn glyph(verdict: &str) -> &'static str {
         "skip" => "–",
         "inconclusive" => "?",
         "flaky" => "≈",
+        "not_run" => "○",
         _ => "•",
     }
 }
@@ -65,7 +74,7 @@ table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ccc;padding
 th.impl{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;font-weight:normal}\
 td.c{text-align:center;min-width:1.6em}td.c a{color:inherit;text-decoration:none;display:block}\
 .pass{background:#c8e6c9}.fail{background:#ef9a9a}.error{background:#ffe082}.skip{background:#e0e0e0}\
-.inconclusive{background:#b3e5fc}.flaky{background:#e1bee7}.unknown{background:#fff}\
+.inconclusive{background:#b3e5fc}.notrun{background:#f5f5f5}.flaky{background:#e1bee7}.unknown{background:#fff}\
 .sum{color:#555;font-size:.85em;max-width:48em}sup.n{color:#6a1b9a;font-weight:bold}\
 tbody.sec th{background:#f3f3f3}fieldset{display:inline-block;vertical-align:top;margin:0 .5em .5em 0}\
 pre{background:#f6f6f6;padding:.6em;overflow-x:auto}tr.violating{outline:2px solid #c62828}\
