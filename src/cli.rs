@@ -105,6 +105,14 @@ pub struct RunArgs {
     /// No progress: only the final summary.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Write the verdicts other than pass as a baseline (YAML, the format of
+    /// tests/expected/), each failure with a reason to fill in.
+    #[arg(long, value_name = "FILE")]
+    pub save_baseline: Option<PathBuf>,
+    /// Compare with a baseline: exit 0 unless a scenario newly fails or
+    /// errors, or fails on another statement; known failures are skipped in JUnit.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
     /// `-v`: the wire transcript under each failure; `-vv`: under every scenario.
     #[arg(long, short = 'v', action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -129,6 +137,8 @@ impl Default for RunArgs {
             report_dir: None,
             quiet: false,
             verbose: 0,
+            save_baseline: None,
+            baseline: None,
         }
     }
 }

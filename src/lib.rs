@@ -5,6 +5,7 @@
 //! [`codec`], and the [`report`] module writes the [`outcome::RunReport`].
 
 pub mod app;
+pub mod baseline;
 pub mod cli;
 pub mod codec;
 pub mod driver;

@@ -390,6 +390,11 @@ fn profile_vars(profile: &Profile) -> Vec<(String, serde_json::Value)> {
     if let Some(t) = &profile.denied_topic {
         vars.push(("denied_topic".to_string(), json!(t)));
     }
+    if let Some(m) = &profile.auth_method {
+        vars.push(("auth_method".to_string(), json!(m)));
+        let data = profile.auth_data.as_deref().unwrap_or_default();
+        vars.push(("auth_data".to_string(), json!(data)));
+    }
     vars
 }
 

@@ -427,3 +427,75 @@ fn explain_matrix_and_replay_usage() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("has no scenario `no/such-scenario`"));
 }
+
+#[cfg(feature = "embedded-broker")]
+#[test]
+fn baseline_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("baseline.yaml");
+    let base_s = base.display().to_string();
+    let cases = fixture("cli-cases");
+    // The fixture suite has one scenario that always fails.
+    let o = run(&["run", "-q", "--cases", &cases, "--save-baseline", &base_s]);
+    assert_exit(&o, 1);
+    let saved = std::fs::read_to_string(&base).unwrap();
+    assert!(
+        saved.contains(
+            "\"3.1.1 cli/inverted-expectation\":\n  verdict: fail\n  violated: \"MQTT-3.2.2-2\"\n  reason: \"TODO: "
+        ),
+        "{saved}"
+    );
+    assert!(!saved.contains("cli/clean-connack"));
+
+    // Against its own baseline nothing regressed: exit 0, the failure is
+    // listed as known, and JUnit shows it skipped with the reason.
+    let junit = dir.path().join("junit.xml");
+    let o = run(&[
+        "run",
+        "-q",
+        "--cases",
+        &cases,
+        "--baseline",
+        &base_s,
+        "--junit",
+        &junit.display().to_string(),
+    ]);
+    assert_exit(&o, 0);
+    let out = stdout(&o);
+    assert!(out.contains("baseline "), "{out}");
+    assert!(
+        out.contains(": 0 new failures, 0 changed, 0 fixed, 1 known failures\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  KNOWN   3.1.1 cli/inverted-expectation: TODO: "),
+        "{out}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(junit_errors(&xml), Vec::<String>::new(), "{xml}");
+    assert!(xml.contains("known fail (baseline): TODO: "), "{xml}");
+    assert!(!xml.contains("<failure"), "{xml}");
+
+    // The baseline expects the failure on another statement: a regression.
+    std::fs::write(
+        &base,
+        saved.replace("violated: \"MQTT-3.2.2-2\"", "violated: MQTT-3.2.2-1"),
+    )
+    .unwrap();
+    let o = run(&["run", "-q", "--cases", &cases, "--baseline", &base_s]);
+    assert_exit(&o, 1);
+    assert!(stdout(&o).contains("  CHANGED 3.1.1 cli/inverted-expectation now violates MQTT-3.2.2-2 (baseline: MQTT-3.2.2-1)"));
+
+    // An empty baseline: the failure is new.
+    std::fs::write(&base, "").unwrap();
+    let o = run(&["run", "-q", "--cases", &cases, "--baseline", &base_s]);
+    assert_exit(&o, 1);
+    assert!(stdout(&o)
+        .contains("  NEW     3.1.1 cli/inverted-expectation fail MQTT-3.2.2-2 (baseline: pass): "));
+
+    // A broken baseline is a usage error before anything runs.
+    std::fs::write(&base, "\"x\": {verdict: perhaps}\n").unwrap();
+    let o = run(&["run", "-q", "--cases", &cases, "--baseline", &base_s]);
+    assert_exit(&o, 2);
+    assert!(stderr(&o).contains("verdict `perhaps`"));
+}

@@ -9,7 +9,7 @@ mod support;
 use mqttspec::codec::ProtocolVersion::{V3_1_1, V5};
 use mqttspec::engine::{run_scenario, EngineConfig};
 use mqttspec::outcome::{ScenarioResult, Verdict};
-use mqttspec::scenario::{Level, Scenario};
+use mqttspec::scenario::{Level, Scenario, Step};
 use mqttspec::target::Endpoint;
 use serde_json::json;
 use std::future::Future;
@@ -489,4 +489,68 @@ async fn expect_close_allows_the_listed_packets_first() {
     );
     let r = run(&s, &ep, Verdict::Fail, Duration::from_secs(2)).await;
     assert!(r.observed.unwrap().starts_with("CONNACK"));
+}
+
+#[tokio::test]
+async fn expect_close_without_disconnect_and_with_a_packet_instead() {
+    let within = Duration::from_millis(500);
+    let step = |no_disconnect: bool, instead: Option<serde_json::Value>| {
+        let mut st = expect_close_with("a", within, vec![], vec![]);
+        if let Step::ExpectClose(c) = &mut st {
+            c.no_disconnect = no_disconnect;
+            c.instead = instead;
+        }
+        let mut s = scenario("close", V5, vec![open("a"), st]);
+        s.protocols = vec![V5];
+        s
+    };
+    // `disconnect: none`: a DISCONNECT before the close fails, a plain close passes.
+    let ep = answer_then_close(CONNACK_V5_OK, &[0xe0, 0x02, 0x81, 0x00]).await;
+    let r = run_v5(&step(true, None), &ep).await;
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert!(r.observed.unwrap().starts_with("DISCONNECT"));
+    let ep = answer_then_close(CONNACK_V5_OK, &[]).await;
+    let r = run_v5(&step(true, None), &ep).await;
+    assert_eq!(r.verdict, Verdict::Pass, "{:?}", r.message);
+    // `instead`: the matching packet ends the step, another one fails it.
+    let ep = answer_then_close(CONNACK_V5_OK, &[0x90, 0x04, 0x00, 0x01, 0x00, 0xa2]).await;
+    let refused = json!({"suback": {"reason_codes": [0xa2]}});
+    let r = run_v5(&step(false, Some(refused)), &ep).await;
+    assert_eq!(r.verdict, Verdict::Pass, "{:?}", r.message);
+    let granted = json!({"suback": {"reason_codes": [0]}});
+    let r = run_v5(&step(false, Some(granted)), &ep).await;
+    assert_eq!(r.verdict, Verdict::Fail);
+}
+
+#[tokio::test]
+async fn max_size_fails_a_packet_above_the_announced_limit() {
+    let within = Duration::from_millis(500);
+    let limited = |max: usize| {
+        let mut e = expect_("a", json!({"disconnect": {}}));
+        e.max_size = Some(max);
+        e.within = Some(within);
+        let mut st = expect_close_with("a", within, vec![], vec![]);
+        if let Step::ExpectClose(c) = &mut st {
+            c.max_size = Some(max);
+        }
+        let mut s = scenario("limit", V5, vec![open("a"), st]);
+        s.protocols = vec![V5];
+        let mut s2 = scenario("limit-expect", V5, vec![open("a"), Step::Expect(e)]);
+        s2.protocols = vec![V5];
+        (s, s2)
+    };
+    // DISCONNECT 0x81 with a Reason String "xy": 9 bytes.
+    let bytes: &[u8] = &[0xe0, 0x07, 0x81, 0x05, 0x1f, 0x00, 0x02, b'x', b'y'];
+    for (max, verdict) in [(9, Verdict::Pass), (8, Verdict::Fail)] {
+        let (close, exp) = limited(max);
+        let ep = answer_then_close(CONNACK_V5_OK, bytes).await;
+        let r = run_v5(&close, &ep).await;
+        assert_eq!(r.verdict, verdict, "{:?}", r.message);
+        let ep = answer_then_close(CONNACK_V5_OK, bytes).await;
+        let r = run_v5(&exp, &ep).await;
+        assert_eq!(r.verdict, verdict, "{:?}", r.message);
+        if verdict == Verdict::Fail {
+            assert!(r.message.unwrap().contains("9 bytes"));
+        }
+    }
 }

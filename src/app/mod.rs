@@ -1,6 +1,7 @@
 //! The commands behind the command line. Each returns an [`Exit`] status;
 //! `main` only parses and exits with it.
 
+pub mod baseline;
 pub mod console;
 pub mod decode;
 pub mod explain;

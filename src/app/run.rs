@@ -37,12 +37,17 @@ pub fn run(args: &RunArgs) -> Exit {
         },
         None => Profile::default(),
     };
-    let destinations = Destinations {
+    let known = match super::baseline::load(args.baseline.as_deref()) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let mut destinations = Destinations {
         junit: args.junit.clone(),
         json: args.json.clone(),
         markdown: args.markdown.clone(),
         html: args.html.clone(),
         dir: args.report_dir.clone(),
+        known_failures: Default::default(),
     };
     // Report paths are checked now, not after the whole run.
     if let Err(e) = destinations.check_writable() {
@@ -116,7 +121,18 @@ pub fn run(args: &RunArgs) -> Exit {
         }
     };
 
-    let status = exit_status(&report);
+    let mut status = exit_status(&report);
+    let comparison = known.map(|(name, b)| (name, crate::baseline::compare(&report, &b)));
+    if let Some((_, c)) = &comparison {
+        destinations.known_failures = c.known_reasons();
+        status = super::baseline::status(status, c);
+    }
+    if let Some(path) = &args.save_baseline {
+        if let Err(e) = super::baseline::save(&report, path) {
+            eprintln!("mqttspec: cannot write the baseline: {e}");
+            status = Exit::Usage;
+        }
+    }
     let written = match write_reports(&report, &destinations) {
         Ok(w) => w,
         Err(e) => {
@@ -131,6 +147,9 @@ pub fn run(args: &RunArgs) -> Exit {
     };
     let style = console::Style::for_stream(args.verbose, console);
     console.write(&console::summary_styled(&report, &written, &style));
+    if let Some((name, c)) = &comparison {
+        console.write(&c.render(name));
+    }
     status
 }
 

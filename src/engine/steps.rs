@@ -222,6 +222,7 @@ impl<'a> Runner<'a> {
                 on: o.name.clone(),
                 packet: matcher.clone(),
                 within: o.within,
+                max_size: None,
                 check: o.check.clone(),
             };
             self.expect(&expect).await?;
@@ -548,8 +549,11 @@ impl<'a> Runner<'a> {
                 Some(expected),
                 Some(format!("nothing within {within:?}")),
             ),
-            Some(Event::Packet { packet, notes, .. }) => {
+            Some(Event::Packet { packet, notes, raw }) => {
                 self.take_notes(&e.on, notes);
+                if let Some(max) = e.max_size.filter(|&m| raw.len() > m) {
+                    return self.too_big(&e.check, &e.on, &packet, raw.len(), max);
+                }
                 match match_packet(&e.packet, &packet, &self.vars) {
                     Ok(caps) => {
                         self.capture(caps);
@@ -574,6 +578,26 @@ impl<'a> Runner<'a> {
                 )
             }
         }
+    }
+
+    /// A packet larger than the Maximum Packet Size the scenario announced.
+    fn too_big(
+        &mut self,
+        check: &Check,
+        on: &str,
+        packet: &Packet,
+        size: usize,
+        max: usize,
+    ) -> StepResult {
+        self.fail(
+            check,
+            format!(
+                "{} on {on} is {size} bytes, above the Maximum Packet Size {max}",
+                describe(packet)
+            ),
+            Some(format!("packets of at most {max} bytes")),
+            Some(format!("{size} bytes: {}", describe(packet))),
+        )
     }
 
     fn capture(&mut self, caps: Captures) {
@@ -776,8 +800,11 @@ impl<'a> Runner<'a> {
                         Some(format!("still open after {within:?}{after}")),
                     );
                 }
-                Some(Event::Packet { packet, notes, .. }) => {
+                Some(Event::Packet { packet, notes, raw }) => {
                     self.take_notes(&c.on, notes);
+                    if let Some(max) = c.max_size.filter(|&m| raw.len() > m) {
+                        return self.too_big(&c.check, &c.on, &packet, raw.len(), max);
+                    }
                     packet
                 }
                 Some(other) => {
@@ -790,6 +817,16 @@ impl<'a> Runner<'a> {
                     );
                 }
             };
+            if let Some(m) = &c.instead {
+                match match_packet(m, &packet, &self.vars) {
+                    Ok(caps) => {
+                        self.capture(caps);
+                        return Ok(());
+                    }
+                    Err(MatchError::Tool(t)) => return Err(self.error(t)),
+                    Err(MatchError::Mismatch(_)) => {}
+                }
+            }
             let mut allowed = None;
             for m in &c.allow_before {
                 match match_packet(m, &packet, &self.vars) {
@@ -810,7 +847,8 @@ impl<'a> Runner<'a> {
                 // a 3.1.1 server has no DISCONNECT to send, while a 3.1.1
                 // client under test may send its plain DISCONNECT first.
                 let client_v3 = !self.version.is_v5() && self.scenario.role == Role::Server;
-                let accepted = disconnect_seen.is_none()
+                let accepted = !c.no_disconnect
+                    && disconnect_seen.is_none()
                     && (client_v3
                         || self.version.is_v5()
                             && if c.disconnect_codes.is_empty() {
@@ -825,7 +863,9 @@ impl<'a> Runner<'a> {
             }
             let observed = describe(&packet);
             let expected = if self.version.is_v5() {
-                if c.disconnect_codes.is_empty() {
+                if c.no_disconnect {
+                    "the connection closed, without a DISCONNECT".to_string()
+                } else if c.disconnect_codes.is_empty() {
                     "the connection closed, optionally after DISCONNECT with a reason code >= 0x80"
                         .to_string()
                 } else {

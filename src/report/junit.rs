@@ -67,6 +67,20 @@ pub fn render(report: &RunReport) -> String {
     fix_up(&xml, &skipped_per_suite)
 }
 
+/// The JUnit document with the known failures of a baseline (key
+/// `"<protocol> <scenario id>"` -> reason) shown as skipped, with the
+/// reason, as the project's own harness shows expected failures.
+pub fn render_known(report: &RunReport, known: &BTreeMap<String, String>) -> String {
+    let mut r = report.clone();
+    for s in &mut r.scenarios {
+        if let Some(reason) = known.get(&crate::baseline::key(s)) {
+            s.message = Some(format!("known {} (baseline): {reason}", s.verdict));
+            s.verdict = Verdict::Skip;
+        }
+    }
+    render(&r)
+}
+
 /// `mqtt.v3_1_1.section_3_3`.
 pub fn classname(protocol: ProtocolVersion, section: &str) -> String {
     let section: String = section

@@ -84,6 +84,9 @@ pub struct Destinations {
     pub html: Option<PathBuf>,
     /// Every format, under its standard name (see [`Format::file_name`]).
     pub dir: Option<PathBuf>,
+    /// Known failures from a baseline (`"<protocol> <id>"` -> reason): the
+    /// JUnit report shows them as skipped with the reason.
+    pub known_failures: std::collections::BTreeMap<String, String>,
 }
 
 impl Destinations {
@@ -171,16 +174,22 @@ pub fn write_reports(report: &RunReport, to: &Destinations) -> io::Result<Vec<Pa
         fs::create_dir_all(dir).map_err(|e| with_path(e, dir))?;
     }
     let mut written = Vec::new();
+    let render = |format: Format| match format {
+        Format::Junit if !to.known_failures.is_empty() => {
+            super::junit::render_known(report, &to.known_failures)
+        }
+        _ => format.render(report),
+    };
     for (format, path) in to.targets() {
         if is_stdout(&path) {
             // A closed pipe is the reader's choice, not an error of the run.
             let mut out = io::stdout().lock();
             let _ = out
-                .write_all(format.render(report).as_bytes())
+                .write_all(render(format).as_bytes())
                 .and_then(|()| out.flush());
             continue;
         }
-        write_atomic(&path, format.render(report).as_bytes()).map_err(|e| with_path(e, &path))?;
+        write_atomic(&path, render(format).as_bytes()).map_err(|e| with_path(e, &path))?;
         written.push(path);
     }
     Ok(written)

@@ -184,6 +184,9 @@ pub struct Expect {
     /// Matcher for a whole packet, e.g. `{puback: {packet_id: 1}}`.
     pub packet: Value,
     pub within: Option<Duration>,
+    /// `max_size`: the packet, fixed header included, may be at most this
+    /// many bytes (the Maximum Packet Size the scenario's CONNECT gave).
+    pub max_size: Option<usize>,
     pub check: Check,
 }
 
@@ -211,6 +214,15 @@ pub struct ExpectClose {
     /// Other packets that may arrive before the close (e.g. a CONNACK with
     /// a refusal code); each is a matcher.
     pub allow_before: Vec<Value>,
+    /// `disconnect: none`: no DISCONNECT is accepted before the close except
+    /// one that `allow_before` matches (e.g. before any CONNACK).
+    pub no_disconnect: bool,
+    /// A packet the peer may send instead of closing (e.g. a refusing
+    /// SUBACK where the spec allows it or a close): it ends the step.
+    pub instead: Option<Value>,
+    /// `max_size`: every packet seen before the close may be at most this
+    /// many bytes.
+    pub max_size: Option<usize>,
     pub check: Check,
 }
 

@@ -584,7 +584,7 @@ impl StepContext<'_> {
                 let f = Fields::new(
                     body,
                     "an expectation",
-                    &["on", "packet", "within", "checks", "level"],
+                    &["on", "packet", "within", "max_size", "checks", "level"],
                 )?;
                 let e = self.expect_fields(&f)?;
                 Ok(Step::Expect(e))
@@ -974,12 +974,14 @@ impl StepContext<'_> {
         let on = self.on(f.req("on")?)?;
         let (packet, captures) = self.matcher(f.req("packet")?, &[])?;
         let within = f.get("within").map(duration).transpose()?;
+        let max_size = f.get("max_size").map(from_node::<usize>).transpose()?;
         let check = self.check(f)?;
         self.captured.extend(captures);
         Ok(Expect {
             on,
             packet,
             within,
+            max_size,
             check,
         })
     }
@@ -1043,6 +1045,8 @@ impl StepContext<'_> {
                 "within",
                 "disconnect",
                 "allow_before",
+                "instead",
+                "max_size",
                 "checks",
                 "level",
             ],
@@ -1050,8 +1054,12 @@ impl StepContext<'_> {
         let on_node = f.req("on")?;
         let on = self.on(on_node)?;
         let within = f.get("within").map(duration).transpose()?;
+        let no_disconnect = f
+            .get("disconnect")
+            .is_some_and(|n| n.as_str() == Some("none"));
         let disconnect_codes = match f.get("disconnect") {
             None => Vec::new(),
+            Some(_) if no_disconnect => Vec::new(),
             Some(n) => match &n.kind {
                 Kind::Seq(_) => from_node::<Vec<u8>>(n)?,
                 _ => vec![from_node::<u8>(n)?],
@@ -1063,13 +1071,24 @@ impl StepContext<'_> {
                 allow_before.push(self.matcher(item, &[])?.0);
             }
         }
+        let instead = match f.get("instead") {
+            Some(n) => Some(self.matcher(n, &[])?.0),
+            None => None,
+        };
+        let max_size = f.get("max_size").map(from_node::<usize>).transpose()?;
         let check = self.check(&f)?;
-        self.end(&on, on_node.loc);
+        // With `instead` the connection may still be open afterwards.
+        if instead.is_none() {
+            self.end(&on, on_node.loc);
+        }
         Ok(ExpectClose {
             on,
             within,
             disconnect_codes,
             allow_before,
+            no_disconnect,
+            instead,
+            max_size,
             check,
         })
     }

@@ -11,6 +11,8 @@
 //! zero_length_client_id: false
 //! credentials: {username: test, password: secret}
 //! denied_topic: "forbidden/#"
+//! auth_method: SCRAM-SHA-1            # 5.0 enhanced authentication (implies enhanced_auth)
+//! auth_data: "n,,n=user,r=nonce"      # first Authentication Data, as text
 //! ```
 
 use crate::scenario::parse::{string, Fields};
@@ -39,6 +41,8 @@ pub const CAPABILITIES: &[&str] = &[
     "no_qos2",
     "no_retain",
     "no_wildcards",
+    "no_shared_subscriptions",
+    "no_subscription_identifiers",
 ];
 
 /// Why a WebSocket scenario is skipped on a target without that endpoint.
@@ -75,6 +79,10 @@ pub struct Profile {
     pub credentials: Option<Credentials>,
     /// A topic the test client is not allowed to use.
     pub denied_topic: Option<String>,
+    /// 5.0 enhanced authentication: the method the broker supports, and the
+    /// Authentication Data a CONNECT starts the exchange with.
+    pub auth_method: Option<String>,
+    pub auth_data: Option<String>,
 }
 
 impl Default for Profile {
@@ -84,6 +92,8 @@ impl Default for Profile {
             supported: STANDARD.iter().map(|s| s.to_string()).collect(),
             credentials: None,
             denied_topic: None,
+            auth_method: None,
+            auth_data: None,
         }
     }
 }
@@ -118,6 +128,8 @@ impl Profile {
             "unsupported",
             "credentials",
             "denied_topic",
+            "auth_method",
+            "auth_data",
         ];
         keys.extend_from_slice(CAPABILITIES);
         let f = Fields::new(root, "a profile", &keys)?;
@@ -140,6 +152,13 @@ impl Profile {
         if let Some(n) = f.get("denied_topic") {
             profile.denied_topic = Some(string(n, "a topic")?.to_owned());
             profile.set("authorization", true);
+        }
+        if let Some(n) = f.get("auth_method") {
+            profile.auth_method = Some(string(n, "an authentication method")?.to_owned());
+            profile.set("enhanced_auth", true);
+        }
+        if let Some(n) = f.get("auth_data") {
+            profile.auth_data = Some(string(n, "authentication data")?.to_owned());
         }
         let mut explicit: Vec<(String, &'static str)> = Vec::new();
         let mut note = |node: &Node, cap: &str, how: &'static str| -> Result<(), DeError> {
@@ -195,6 +214,12 @@ impl Profile {
                 "capability `credentials` needs `credentials: {username: ..., password: ...}`",
             ));
         }
+        if profile.supports("enhanced_auth") && profile.auth_method.is_none() {
+            return Err(DeError::at(
+                root.loc,
+                "capability `enhanced_auth` needs `auth_method: ...`",
+            ));
+        }
         if profile.supports("authorization") && profile.denied_topic.is_none() {
             return Err(DeError::at(
                 root.loc,
@@ -246,6 +271,7 @@ impl Profile {
         let how = match cap.as_str() {
             "credentials" => "describe the broker in a profile (--profile) with `credentials: {username: ..., password: ...}`".to_string(),
             "authorization" => "describe the broker in a profile (--profile) with `denied_topic: ...`".to_string(),
+            "enhanced_auth" => "describe the broker in a profile (--profile) with `auth_method: ...` and `auth_data: ...`".to_string(),
             "websocket" => return Some(NO_WEBSOCKET.to_string()),
             c if negated(c).is_some() => format!(
                 "it applies only to brokers without `{}`; mark that unsupported in the profile (--profile)",
@@ -294,6 +320,8 @@ mod tests {
             "no_qos2",
             "no_retain",
             "no_wildcards",
+            "no_shared_subscriptions",
+            "no_subscription_identifiers",
         ] {
             assert!(!p.supports(cap), "{cap}");
         }
@@ -303,6 +331,21 @@ mod tests {
         assert!(why.contains("--profile"), "{why}");
         let why = p.missing(&needs(&["no_qos2"])).unwrap();
         assert!(why.contains("without `qos2`"), "{why}");
+    }
+
+    #[test]
+    fn auth_method_implies_enhanced_auth() {
+        let p = Profile::from_str(
+            "p.yaml",
+            "auth_method: SCRAM-SHA-1\nauth_data: \"n,,n=u\"\n",
+        )
+        .unwrap();
+        assert!(p.supports("enhanced_auth"));
+        assert_eq!(p.auth_method.as_deref(), Some("SCRAM-SHA-1"));
+        assert_eq!(p.auth_data.as_deref(), Some("n,,n=u"));
+        assert!(!Profile::default().supports("enhanced_auth"));
+        let e = Profile::from_str("p.yaml", "supports: [enhanced_auth]\n").unwrap_err();
+        assert!(e.to_string().contains("auth_method"), "{e}");
     }
 
     #[test]
@@ -341,7 +384,7 @@ mod tests {
             "{e}"
         );
         let e = Profile::from_str("p.yaml", "supports: [qos3]\n").unwrap_err();
-        assert_eq!(e.to_string().split('(').next().unwrap(), "p.yaml:1:12: unknown capability `qos3`, expected one of `retain`, `qos1`, `qos2`, `wildcards`, `zero_length_client_id`, `dollar_topics`, `shared_subscriptions`, `subscription_identifiers`, `topic_alias`, `session_persistence`, `credentials`, `authorization`, `client_id_rejection`, `enhanced_auth`, `websocket`, `no_qos2`, `no_retain`, `no_wildcards`");
+        assert_eq!(e.to_string().split('(').next().unwrap(), "p.yaml:1:12: unknown capability `qos3`, expected one of `retain`, `qos1`, `qos2`, `wildcards`, `zero_length_client_id`, `dollar_topics`, `shared_subscriptions`, `subscription_identifiers`, `topic_alias`, `session_persistence`, `credentials`, `authorization`, `client_id_rejection`, `enhanced_auth`, `websocket`, `no_qos2`, `no_retain`, `no_wildcards`, `no_shared_subscriptions`, `no_subscription_identifiers`");
         let e =
             Profile::from_str("p.yaml", "supports: [qos2]\nunsupported: [no_qos2]\n").unwrap_err();
         assert!(e.message.contains("set twice"), "{e}");

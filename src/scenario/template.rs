@@ -12,7 +12,14 @@ use crate::scenario::yaml::{from_node, DeError, Kind, Loc, Node};
 use std::collections::HashSet;
 
 /// Variables the engine always defines (besides `client_id.NAME` and captures).
-pub const BUILTIN_VARIABLES: &[&str] = &["ns", "username", "password", "denied_topic"];
+pub const BUILTIN_VARIABLES: &[&str] = &[
+    "ns",
+    "username",
+    "password",
+    "denied_topic",
+    "auth_method",
+    "auth_data",
+];
 
 /// Upper bound on `one_of` alternatives in one matcher: each is checked
 /// separately, so this bounds the work a hostile file can cause.
@@ -220,7 +227,7 @@ fn check_use(name: &str, scope: &Scope<'_>) -> Result<(), String> {
         ));
     }
     Err(format!(
-        "unknown variable `{{{name}}}`: expected one of ns, username, password, denied_topic, client_id.NAME, or a variable captured earlier with \"{{={name}}}\""
+        "unknown variable `{{{name}}}`: expected one of ns, username, password, denied_topic, auth_method, auth_data, client_id.NAME, or a variable captured earlier with \"{{={name}}}\""
     ))
 }
 

@@ -104,6 +104,7 @@ pub fn expect_(on: &str, packet: Value) -> Expect {
         on: on.into(),
         packet,
         within: None,
+        max_size: None,
         check: Check::default(),
     }
 }
@@ -123,6 +124,7 @@ pub fn expect_within(
         on: on.into(),
         packet,
         within: Some(within),
+        max_size: None,
         check: Check {
             checks: checks.map(str::to_string),
             level,
@@ -160,6 +162,9 @@ pub fn expect_close_with(
         within: Some(within),
         disconnect_codes: codes,
         allow_before,
+        no_disconnect: false,
+        instead: None,
+        max_size: None,
         check: Check {
             checks: Some("MQTT-TEST-2".into()),
             level: Level::Must,
