@@ -32,6 +32,9 @@ pub enum Command {
     Coverage(CoverageArgs),
     /// Decode MQTT packets given in hex and explain what is wrong with them.
     Decode(DecodeArgs),
+    /// Fuzz a broker: mutated sessions judged for crashes, hangs, memory
+    /// growth and spec violations; findings are written as scenarios.
+    Fuzz(Box<FuzzArgs>),
     /// Build the cross-implementation site (index.html and a page per scenario) from JSON reports.
     Matrix(MatrixArgs),
     /// Explain a statement: our summary, the scenarios that check it, its verdict in a report.
@@ -172,6 +175,70 @@ pub struct DecodeArgs {
     /// may follow each other; `-` reads the hex from standard input.
     #[arg(value_name = "HEX", required = true)]
     pub hex: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "Exit status: 0 no findings, 1 findings, 2 usage error, \
+                        3 target unreachable at the start.")]
+pub struct FuzzArgs {
+    /// A running broker, `tcp://HOST:PORT` (default: the embedded broker).
+    #[arg(long, value_name = "tcp://HOST:PORT", value_parser = parse_tcp_target, conflicts_with = "spawn")]
+    pub target: Option<String>,
+    /// Start the broker with this shell command (`{port}` is replaced by a
+    /// free port); it is restarted after a crash or a hang.
+    #[arg(long, value_name = "COMMAND", value_parser = parse_spawn)]
+    pub spawn: Option<String>,
+    /// Protocol versions to fuzz.
+    #[arg(long, value_name = "VERSION", default_value = "all", value_parser = parse_protocols)]
+    pub protocol: Protocols,
+    /// How long to fuzz (default 60s unless --sessions is given).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Stop after this many sessions.
+    #[arg(long, value_name = "N")]
+    pub sessions: Option<u64>,
+    /// Seed of the input sequence (default: from the clock; printed).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Sessions in flight at once.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 32, value_parser = parse_jobs)]
+    pub jobs: usize,
+    /// Run part I of N disjoint parts of the input space (`2/4`).
+    #[arg(long, value_name = "I/N", default_value = "1/1", value_parser = parse_shard)]
+    pub shard: (u64, u64),
+    /// Write each finding as a scenario file into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub findings: Option<PathBuf>,
+    /// Write the summary as JSON (reports/schema/fuzz-summary.schema.json).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// More seed inputs: scenario files, and other files as raw bytes.
+    #[arg(long, value_name = "DIR")]
+    pub corpus: Option<PathBuf>,
+    /// A spawned broker whose processes together use more resident memory
+    /// than this (MiB) is a finding.
+    #[arg(long = "rss-limit", value_name = "MiB", value_parser = clap::value_parser!(u64).range(1..))]
+    pub rss_limit: Option<u64>,
+    /// How findings name the broker, e.g. "mosquitto 2.0.11".
+    #[arg(long, value_name = "NAME")]
+    pub broker: Option<String>,
+    /// No status line.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// `I/N` with 1 <= I <= N.
+fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let bad = || format!("`{s}`: expected I/N with 1 <= I <= N, e.g. 2/4");
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (i, n) = (
+        i.parse::<u64>().map_err(|_| bad())?,
+        n.parse::<u64>().map_err(|_| bad())?,
+    );
+    if i == 0 || n == 0 || i > n {
+        return Err(bad());
+    }
+    Ok((i, n))
 }
 
 #[derive(Debug, Clone, Args)]
@@ -409,6 +476,52 @@ mod tests {
         ] {
             let e = Cli::try_parse_from(args).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn fuzz_options() {
+        let cli = Cli::try_parse_from([
+            "mqttspec",
+            "fuzz",
+            "--spawn",
+            "b -p {port}",
+            "--shard",
+            "2/4",
+            "--sessions",
+            "10",
+            "--seed",
+            "7",
+            "--rss-limit",
+            "512",
+        ])
+        .unwrap();
+        let Some(Command::Fuzz(f)) = cli.command else {
+            panic!()
+        };
+        assert_eq!(
+            (f.shard, f.sessions, f.seed, f.rss_limit),
+            ((2, 4), Some(10), Some(7), Some(512))
+        );
+        for bad in [
+            &["mqttspec", "fuzz", "--shard", "0/4"][..],
+            &["mqttspec", "fuzz", "--shard", "5/4"],
+            &["mqttspec", "fuzz", "--shard", "x"],
+            &["mqttspec", "fuzz", "--rss-limit", "0"],
+            &[
+                "mqttspec",
+                "fuzz",
+                "--target",
+                "tcp://h:1",
+                "--spawn",
+                "b {port}",
+            ],
+        ] {
+            assert_eq!(
+                Cli::try_parse_from(bad).unwrap_err().exit_code(),
+                2,
+                "{bad:?}"
+            );
         }
     }
 

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod codec;
 pub mod driver;
 pub mod engine;
+pub mod fuzz;
 pub mod outcome;
 pub mod preflight;
 pub mod report;

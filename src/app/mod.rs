@@ -5,6 +5,7 @@ pub mod baseline;
 pub mod console;
 pub mod decode;
 pub mod explain;
+pub mod fuzz;
 pub mod hex;
 pub mod matrix;
 pub mod replay;
@@ -46,6 +47,7 @@ pub fn main(cli: Cli) -> Exit {
         Some(Command::List(a)) => suite::list(&a),
         Some(Command::Coverage(a)) => suite::coverage(&a),
         Some(Command::Decode(a)) => decode::decode(&a),
+        Some(Command::Fuzz(a)) => fuzz::fuzz(&a),
         Some(Command::Matrix(a)) => matrix::matrix(&a),
         Some(Command::Explain(a)) => explain::explain(&a),
         Some(Command::Replay(a)) => replay::replay(&a),

@@ -1,6 +1,7 @@
 //! Proptest strategies for the packet model: every packet they produce is
 //! valid for the version asked for, so encoding then decoding it must give
-//! it back unchanged.
+//! it back unchanged. The codec's tests and the network fuzzer
+//! (`crate::fuzz`) both draw their valid packets from here.
 
 use crate::codec::properties::{PropertyContext as Ctx, PROPERTY_TABLE};
 use crate::codec::reason_code::allowed;

@@ -24,7 +24,6 @@
 //! The model types derive serde so scenarios can write packets in YAML and
 //! match received packets field by field.
 
-#[cfg(test)]
 pub mod arbitrary;
 pub mod binary;
 mod display;

@@ -141,6 +141,20 @@ impl Running {
         None
     }
 
+    /// A spawned broker: the id of its process group (its processes are
+    /// the group's members).
+    pub fn process_group(&self) -> Option<u32> {
+        self.child.as_ref().and_then(spawn::Child::pid)
+    }
+
+    /// A spawned broker: the last of its stderr, and how many bytes it has
+    /// written there in all.
+    pub fn stderr(&self) -> Option<(String, u64)> {
+        self.child
+            .as_ref()
+            .map(|c| (c.stderr_tail(), c.stderr_written()))
+    }
+
     /// Stops what we started. The embedded broker cannot be stopped and
     /// ends with the process.
     pub async fn stop(mut self) {

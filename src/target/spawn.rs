@@ -41,6 +41,8 @@ pub struct Child {
     process: Mutex<tokio::process::Child>,
     pid: Option<u32>,
     tail: Arc<Mutex<Vec<u8>>>,
+    /// Bytes written to stderr so far, so a watcher can tell new output.
+    written: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Child {
@@ -63,8 +65,10 @@ impl Child {
             GROUPS.lock().unwrap_or_else(|p| p.into_inner()).push(pid);
         }
         let tail = Arc::new(Mutex::new(Vec::new()));
+        let written = Arc::new(std::sync::atomic::AtomicU64::new(0));
         if let Some(mut stderr) = process.stderr.take() {
             let tail = tail.clone();
+            let written = written.clone();
             tokio::spawn(async move {
                 let mut chunk = [0u8; 1024];
                 while let Ok(n) = stderr.read(&mut chunk).await {
@@ -72,6 +76,7 @@ impl Child {
                         break;
                     }
                     keep_tail(&tail, &chunk[..n]);
+                    written.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
                 }
             });
         }
@@ -79,6 +84,7 @@ impl Child {
             process: Mutex::new(process),
             pid,
             tail,
+            written,
         };
         let addr = format!("127.0.0.1:{port}");
         if let Err(e) = wait_accepting(&addr, deadline, || child.died()).await {
@@ -97,6 +103,16 @@ impl Child {
     pub fn stderr_tail(&self) -> String {
         let tail = self.tail.lock().unwrap_or_else(|p| p.into_inner());
         last_lines(&String::from_utf8_lossy(&tail), TAIL_LINES)
+    }
+
+    /// The process id of the shell, which leads the process group.
+    pub fn pid(&self) -> Option<u32> {
+        self.pid
+    }
+
+    /// How many bytes the process has written to stderr so far.
+    pub fn stderr_written(&self) -> u64 {
+        self.written.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// `Some(why)` once the process has exited.
