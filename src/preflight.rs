@@ -11,9 +11,9 @@
 //! target that died is never charged with the scenario it died in.
 
 use crate::codec::{
-    self, Connack, Connect, Packet, ProtocolVersion, Publish, Subscribe, Subscription,
+    self, Connack, Connect, Packet, ProtocolVersion, Publish, Sender, Subscribe, Subscription,
 };
-use crate::engine::connection::{Connection, Event};
+use crate::engine::connection::{Connection, Event, Peer};
 use crate::engine::transcript::Recorder;
 use crate::scenario::profile::Credentials;
 use bytes::{Bytes, BytesMut};
@@ -66,7 +66,10 @@ pub async fn check(
     let mut conn = Connection::start(
         "preflight",
         stream,
-        version,
+        Peer {
+            version,
+            side: Sender::Server,
+        },
         crate::engine::DEFAULT_MAX_PACKET_SIZE,
         Recorder::new(Instant::now()),
     );
@@ -270,7 +273,10 @@ pub async fn alive(
     let mut conn = Connection::start(
         "liveness",
         stream,
-        version,
+        Peer {
+            version,
+            side: Sender::Server,
+        },
         crate::engine::DEFAULT_MAX_PACKET_SIZE,
         Recorder::new(Instant::now()),
     );

@@ -165,7 +165,7 @@ fn every_step_form_loads() {
     let Step::Open(a) = &s.steps[0] else { panic!() };
     assert_eq!(a.connect.as_ref().unwrap()["keep_alive"], json!(1));
     assert_eq!(a.overrides.connect_flags, Some(3));
-    assert_eq!(a.check.checks.as_deref(), Some("MQTT-4.3.2-2"));
+    assert_eq!(a.check.statement(V5), Some("MQTT-4.3.2-2"));
     assert_eq!(a.check.level, mqttspec::scenario::Level::Should);
     assert_eq!(a.within, Some(Duration::from_millis(500)));
     let Step::Open(b) = &s.steps[1] else { panic!() };
@@ -192,7 +192,7 @@ fn every_step_form_loads() {
         panic!()
     };
     assert_eq!(u.packets.len(), 2);
-    assert_eq!(u.packets[1].check.checks.as_deref(), Some("MQTT-3.3.1-4"));
+    assert_eq!(u.packets[1].check.statement(V5), Some("MQTT-3.3.1-4"));
     let Step::ExpectNothing(n) = &s.steps[10] else {
         panic!()
     };

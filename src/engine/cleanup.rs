@@ -3,10 +3,10 @@
 //! trial (and the next run) starts from a clean broker. Never changes the
 //! verdict; a problem becomes a note.
 
-use super::connection::{Connection, Event};
+use super::connection::{Connection, Event, Peer};
 use super::steps::Runner;
 use super::transcript::describe;
-use crate::codec::{self, Connect, Packet, Publish};
+use crate::codec::{self, Connect, Packet, Publish, Sender};
 use crate::scenario::Role;
 use bytes::BytesMut;
 use std::time::Duration;
@@ -89,7 +89,10 @@ impl Runner<'_> {
         let mut conn = Connection::start(
             name,
             stream,
-            self.version,
+            Peer {
+                version: self.version,
+                side: Sender::Server,
+            },
             self.config.max_packet_size,
             self.log.clone(),
         );

@@ -9,9 +9,10 @@
 //! channel is bounded (a full channel stops reading, which pushes back on
 //! the peer through TCP), and a corrupt stream is discarded, not kept.
 
+use super::state::ProtocolState;
 use super::transcript::Recorder;
 use super::websocket::{self, Assembler, FrameDecoder, Incoming};
-use crate::codec::{self, DecodeError, Framer, Packet, ProtocolVersion};
+use crate::codec::{self, DecodeError, DecodeOptions, Framer, Packet, ProtocolVersion, Sender};
 use crate::outcome::Note;
 pub use crate::scenario::Transport;
 use bytes::{Bytes, BytesMut};
@@ -100,6 +101,13 @@ impl Event {
     }
 }
 
+/// Who the peer is: the version spoken and the side it plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer {
+    pub version: ProtocolVersion,
+    pub side: Sender,
+}
+
 /// The engine's side of a connection.
 pub struct Connection {
     pub name: String,
@@ -116,18 +124,24 @@ pub struct Connection {
     pub closed: Option<Close>,
     /// Next packet identifier to assign on this connection.
     next_packet_id: u16,
+    /// Topic aliases, announced limits and packets in flight. The reader
+    /// applies each packet as it arrives; the engine applies what it sends
+    /// before writing it, so a packet that crossed ours is never blamed.
+    state: SharedState,
 }
+
+type SharedState = Arc<std::sync::Mutex<ProtocolState>>;
 
 impl Connection {
     /// Takes over `stream` and starts reading it at once.
     pub fn start(
         name: &str,
         stream: TcpStream,
-        version: ProtocolVersion,
+        peer: Peer,
         max_packet_size: usize,
         log: Recorder,
     ) -> Connection {
-        Self::start_on(name, stream, None, version, max_packet_size, log)
+        Self::start_on(name, stream, None, peer, max_packet_size, log)
     }
 
     /// Takes over a stream whose WebSocket upgrade is done; `leftover` are
@@ -136,21 +150,22 @@ impl Connection {
         name: &str,
         stream: TcpStream,
         leftover: BytesMut,
-        version: ProtocolVersion,
+        peer: Peer,
         max_packet_size: usize,
         log: Recorder,
     ) -> Connection {
-        Self::start_on(name, stream, Some(leftover), version, max_packet_size, log)
+        Self::start_on(name, stream, Some(leftover), peer, max_packet_size, log)
     }
 
     fn start_on(
         name: &str,
         stream: TcpStream,
         websocket: Option<BytesMut>,
-        version: ProtocolVersion,
+        peer: Peer,
         max_packet_size: usize,
         log: Recorder,
     ) -> Connection {
+        let Peer { version, side } = peer;
         let _ = stream.set_nodelay(true);
         let (rd, wr) = stream.into_split();
         let writer: Writer = Arc::new(Mutex::new(Some(wr)));
@@ -168,11 +183,14 @@ impl Connection {
             writer: writer.clone(),
             close_sent: close_sent.clone(),
         });
+        let state: SharedState = Arc::new(std::sync::Mutex::new(ProtocolState::new(version, side)));
         let sink = Sink {
+            state: state.clone(),
             tx,
             log,
             name: name.to_string(),
             version,
+            options: DecodeOptions { sender: Some(side) },
             framer: Framer::new(max_packet_size),
             draining: false,
             corrupt: false,
@@ -188,6 +206,7 @@ impl Connection {
             reader,
             closed: None,
             next_packet_id: 1,
+            state,
         }
     }
 
@@ -218,6 +237,16 @@ impl Connection {
             self.closed = Some(c.clone());
         }
         ev
+    }
+
+    /// Applies a packet we are about to send to the connection's state.
+    pub fn sending(&self, packet: &Packet) {
+        lock(&self.state).sent(packet);
+    }
+
+    /// A copy of the connection's protocol state.
+    pub fn state(&self) -> ProtocolState {
+        lock(&self.state).clone()
     }
 
     /// The next packet identifier: 1, 2, ... 65535, then 1 again (0 is not a valid identifier).
@@ -320,6 +349,12 @@ impl Connection {
     }
 }
 
+/// The state is only held for a moment and never across an await; a
+/// panic while holding it leaves a state that is still usable.
+fn lock(state: &SharedState) -> std::sync::MutexGuard<'_, ProtocolState> {
+    state.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn not_connected() -> io::Error {
     io::Error::new(
         io::ErrorKind::NotConnected,
@@ -334,6 +369,9 @@ struct Sink {
     log: Recorder,
     name: String,
     version: ProtocolVersion,
+    /// The sender is known, so rules that bind only one side apply.
+    options: DecodeOptions,
+    state: SharedState,
     framer: Framer,
     /// The engine stopped taking events: only log.
     draining: bool,
@@ -342,6 +380,13 @@ struct Sink {
 }
 
 impl Sink {
+    /// Decodes a frame and applies it to the connection's state.
+    fn decode(&self, frame: &[u8]) -> Result<codec::Decoded, DecodeError> {
+        let mut decoded = codec::decode_with(frame, self.version, &self.options)?;
+        lock(&self.state).received(&mut decoded.packet, frame.len())?;
+        Ok(decoded)
+    }
+
     async fn emit(&mut self, ev: Event) {
         if !self.draining && self.tx.send(ev).await.is_err() {
             self.draining = true;
@@ -352,7 +397,7 @@ impl Sink {
     async fn packets(&mut self, buf: &mut BytesMut) {
         while !self.corrupt {
             let ev = match self.framer.next_frame(buf) {
-                Ok(Some(frame)) => match codec::decode(&frame, self.version) {
+                Ok(Some(frame)) => match self.decode(&frame) {
                     Ok(decoded) => {
                         self.log.received(&self.name, &decoded.packet, &frame);
                         Event::Packet {

@@ -9,9 +9,13 @@
 pub mod cleanup;
 pub mod connection;
 mod drive;
+pub mod expect_count;
 pub mod matcher;
 pub mod probe;
+pub mod state;
 pub mod steps;
+#[cfg(test)]
+pub(crate) mod testkit;
 pub mod transcript;
 pub mod vars;
 pub mod verdict;
@@ -72,7 +76,7 @@ pub async fn run_scenario(
         id: scenario.id.clone(),
         title: scenario.title.clone(),
         protocol: version,
-        requirements: scenario.requirements.clone(),
+        requirements: scenario.requirements_for(version).to_vec(),
         section: scenario.section.clone(),
         verdict: outcome.verdict,
         violated: outcome.violated,

@@ -2,9 +2,9 @@
 //! CONNACK says whether retained messages, QoS 1/2, wildcards, shared
 //! subscriptions, subscription identifiers and topic aliases are available.
 
-use super::connection::{Connection, Event};
+use super::connection::{Connection, Event, Peer};
 use super::transcript::Recorder;
-use crate::codec::{self, Connack, Connect, Packet, ProtocolVersion};
+use crate::codec::{self, Connack, Connect, Packet, ProtocolVersion, Sender};
 use crate::target::Endpoint;
 use bytes::BytesMut;
 use std::time::{Duration, Instant};
@@ -32,7 +32,10 @@ pub async fn connack(
     let mut conn = Connection::start(
         "probe",
         stream,
-        version,
+        Peer {
+            version,
+            side: Sender::Server,
+        },
         super::DEFAULT_MAX_PACKET_SIZE,
         log,
     );

@@ -1,13 +1,13 @@
 //! The steps of a scenario, each executed as cases/README.md describes.
 
-use super::connection::{Connection, Event};
+use super::connection::{Connection, Event, Peer};
 use super::matcher::{match_packet, show, Captures, MatchError};
 use super::transcript::{describe, Recorder};
 use super::vars::Vars;
 use super::verdict::{Evidence, Judge, Stop};
 use super::websocket::{self, SUBPROTOCOL};
 use super::EngineConfig;
-use crate::codec::{self, Overrides, Packet, ProtocolVersion};
+use crate::codec::{self, Overrides, Packet, ProtocolVersion, Sender};
 use crate::scenario::{
     Accept, Check, CloseStep, DisconnectStep, Expect, ExpectClose, ExpectNothing, ExpectUnordered,
     Open, Payload, Role, Scenario, Send, Step, Transport, WsOpcode,
@@ -70,7 +70,7 @@ impl<'a> Runner<'a> {
             vars,
             conns: BTreeMap::new(),
             log,
-            judge: Judge::new(scenario.level, &scenario.requirements),
+            judge: Judge::new(scenario.level, version, scenario.requirements_for(version)),
             retained: BTreeSet::new(),
             sessions: BTreeSet::new(),
             step: 0,
@@ -107,6 +107,7 @@ impl<'a> Runner<'a> {
                 Step::ExpectUnordered(u) => self.expect_unordered(u).await?,
                 Step::ExpectNothing(n) => self.expect_nothing(n).await?,
                 Step::ExpectClose(c) => self.expect_close(c).await?,
+                Step::ExpectCount(c) => self.expect_count(c).await?,
                 Step::Disconnect(d) => self.disconnect(d).await?,
                 Step::Close(c) => self.close(c).await?,
                 Step::Wait(d) => tokio::time::sleep(*d).await,
@@ -115,6 +116,18 @@ impl<'a> Runner<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The version spoken and the side the peer plays.
+    fn peer(&self) -> Peer {
+        let side = match self.scenario.role {
+            Role::Client => Sender::Server,
+            Role::Server => Sender::Client,
+        };
+        Peer {
+            version: self.version,
+            side,
+        }
     }
 
     /// "step 3 (expect)", for messages.
@@ -127,6 +140,15 @@ impl<'a> Runner<'a> {
             Some(Step::ExpectUnordered(_)) => "expect_unordered".into(),
             Some(Step::ExpectNothing(n)) => format!("expect_nothing on {}", n.on),
             Some(Step::ExpectClose(c)) => format!("expect_close on {}", c.on),
+            Some(Step::ExpectCount(c)) => format!(
+                "{} on {}",
+                if c.one_of {
+                    "expect_one_of"
+                } else {
+                    "expect_count"
+                },
+                c.on.join(", ")
+            ),
             Some(Step::Disconnect(d)) => format!("disconnect {}", d.on),
             Some(Step::Close(c)) => format!("close {}", c.on),
             Some(Step::Wait(_)) => "wait".into(),
@@ -148,11 +170,28 @@ impl<'a> Runner<'a> {
         w.unwrap_or(self.config.step_timeout)
     }
 
-    fn conn(&mut self, name: &str) -> Result<&mut Connection, Stop> {
+    pub(super) fn conn(&mut self, name: &str) -> Result<&mut Connection, Stop> {
         if !self.conns.contains_key(name) {
             return Err(self.error(format_args!("no connection named `{name}` is open")));
         }
         Ok(self.conns.get_mut(name).expect("checked above"))
+    }
+
+    /// The check a failure on `event` is judged by: a packet that breaks a
+    /// rule of its own (malformed, or illegal from its sender) names that
+    /// rule's statement; anything else fails `check`.
+    pub(super) fn check_for(&self, check: &Check, event: &Event) -> Check {
+        match event {
+            Event::Malformed {
+                error:
+                    codec::DecodeError {
+                        statement: Some(id),
+                        ..
+                    },
+                ..
+            } => Check::of(id, &[self.version], check.level),
+            _ => check.clone(),
+        }
     }
 
     pub(super) fn fail(
@@ -266,7 +305,7 @@ impl<'a> Runner<'a> {
             &o.name,
             stream,
             upgrade.leftover,
-            self.version,
+            self.peer(),
             self.config.max_packet_size,
             self.log.clone(),
         );
@@ -276,18 +315,15 @@ impl<'a> Runner<'a> {
         }
         // MQTT-6.0.0-4: the server selects and returns `mqtt`. Judged by the
         // open's `checks`, else by MQTT-6.0.0-4 when the scenario checks it.
-        let check = if o.check.checks.is_some() {
+        let check = if o.check.statement(self.version).is_some() {
             o.check.clone()
         } else if self
             .scenario
-            .requirements
+            .requirements_for(self.version)
             .iter()
             .any(|r| r == "MQTT-6.0.0-4")
         {
-            Check {
-                checks: Some("MQTT-6.0.0-4".into()),
-                level: o.check.level,
-            }
+            Check::of("MQTT-6.0.0-4", &[self.version], o.check.level)
         } else {
             return Err(self.error(format_args!(
                 "the WebSocket server selected no `{SUBPROTOCOL}` subprotocol (MQTT-6.0.0-4), \
@@ -310,7 +346,7 @@ impl<'a> Runner<'a> {
         let conn = Connection::start(
             name,
             stream,
-            self.version,
+            self.peer(),
             self.config.max_packet_size,
             self.log.clone(),
         );
@@ -395,9 +431,13 @@ impl<'a> Runner<'a> {
                     .await
             }
             Payload::Raw(bytes) => {
-                let text = match decode_for_log(bytes, self.version) {
-                    Some(p) => format!("raw bytes: {p}"),
-                    None => "raw bytes".to_string(),
+                let text = match codec::decode(bytes, self.version) {
+                    Ok(d) => {
+                        // Whole valid packets count as sent, as templates do.
+                        self.conn(&s.on)?.sending(&d.packet);
+                        format!("raw bytes: {}", describe(&d.packet))
+                    }
+                    Err(_) => "raw bytes".to_string(),
                 };
                 self.write_framed(&s.on, text, bytes, framing.as_ref())
                     .await
@@ -437,6 +477,7 @@ impl<'a> Runner<'a> {
         codec::encode_with(&packet, self.version, overrides, &mut buf)
             .map_err(|e| self.error(format_args!("cannot encode {}: {e}", describe(&packet))))?;
         self.remember(on, &packet, overrides);
+        self.conn(on)?.sending(&packet);
         let mut text = describe(&packet);
         if *overrides != Overrides::default() {
             text.push_str(&format!(" with overrides {}", overrides_text(overrides)));
@@ -466,8 +507,14 @@ impl<'a> Runner<'a> {
             Packet::Publish(p) => {
                 // The flags override can set RETAIN on the wire too.
                 let retain = p.retain || overrides.flags.is_some_and(|f| f & 1 == 1);
-                if retain && !p.topic.is_empty() {
-                    self.retained.insert(p.topic.clone());
+                // An empty topic with an alias stands for the alias's topic.
+                let state = self.conns.get(on).map(Connection::state);
+                let topic = state
+                    .as_ref()
+                    .and_then(|s| s.outgoing_topic(p))
+                    .unwrap_or(&p.topic);
+                if retain && !topic.is_empty() {
+                    self.retained.insert(topic.to_string());
                 }
             }
             _ => {}
@@ -571,7 +618,7 @@ impl<'a> Runner<'a> {
             Some(other) => {
                 let observed = other.describe();
                 self.fail(
-                    &e.check,
+                    &self.check_for(&e.check, &other),
                     format!("expected {expected} on {}, observed {observed}", e.on),
                     Some(expected),
                     Some(observed),
@@ -600,13 +647,13 @@ impl<'a> Runner<'a> {
         )
     }
 
-    fn capture(&mut self, caps: Captures) {
+    pub(super) fn capture(&mut self, caps: Captures) {
         for (k, v) in caps {
             self.vars.set(k, v);
         }
     }
 
-    fn take_notes(&mut self, on: &str, notes: Vec<crate::outcome::Note>) {
+    pub(super) fn take_notes(&mut self, on: &str, notes: Vec<crate::outcome::Note>) {
         for n in notes {
             self.judge
                 .note(n.statement, format!("on {on}: {}", n.message));
@@ -737,7 +784,7 @@ impl<'a> Runner<'a> {
                             let e = &u.packets[missing[0]];
                             let observed = other.describe();
                             return self.fail(
-                                &e.check.clone(),
+                                &self.check_for(&e.check, &other),
                                 format!("unexpected on {on}: {observed}"),
                                 Some(show(&self.vars.substitute_lenient(&e.packet))),
                                 Some(observed),
@@ -749,7 +796,7 @@ impl<'a> Runner<'a> {
                     let observed = other.describe();
                     let expected = show(&self.vars.substitute_lenient(&e.packet));
                     return self.fail(
-                        &e.check.clone(),
+                        &self.check_for(&e.check, &other),
                         format!("expected {expected} on {on}, observed {observed}"),
                         Some(expected),
                         Some(observed),
@@ -766,7 +813,7 @@ impl<'a> Runner<'a> {
             Some(ev) => {
                 let observed = ev.describe();
                 self.fail(
-                    &n.check,
+                    &self.check_for(&n.check, &ev),
                     format!(
                         "expected nothing on {} for {:?}, observed {observed}",
                         n.on, n.duration
@@ -808,6 +855,8 @@ impl<'a> Runner<'a> {
                     packet
                 }
                 Some(other) => {
+                    // The peer had to close; whatever it sent instead (an
+                    // illegal packet too) fails the rule it did not enforce.
                     let observed = other.describe();
                     return self.fail(
                         &c.check,
@@ -961,13 +1010,6 @@ fn overrides_text(o: &Overrides) -> String {
         }
         _ => format!("{o:?}"),
     }
-}
-
-/// Raw bytes as a packet, when they happen to be exactly one.
-fn decode_for_log(bytes: &[u8], version: ProtocolVersion) -> Option<String> {
-    codec::decode(bytes, version)
-        .ok()
-        .map(|d| describe(&d.packet))
 }
 
 /// Maximum bipartite matching of arrivals (left) to expectations (right),

@@ -8,6 +8,7 @@
 //! * Problems on the tool's side (bad template, unknown connection, target
 //!   unreachable, deadline of the whole scenario) are Errors, never Fails.
 
+use crate::codec::ProtocolVersion;
 use crate::outcome::{Note, Verdict};
 use crate::scenario::{Check, Level};
 
@@ -40,14 +41,17 @@ pub struct Evidence {
 #[derive(Debug, Clone)]
 pub struct Judge {
     scenario_level: Level,
+    version: ProtocolVersion,
     first_requirement: String,
     pub notes: Vec<Note>,
 }
 
 impl Judge {
-    pub fn new(scenario_level: Level, requirements: &[String]) -> Judge {
+    /// `requirements` are the scenario's statements on `version`.
+    pub fn new(scenario_level: Level, version: ProtocolVersion, requirements: &[String]) -> Judge {
         Judge {
             scenario_level,
+            version,
             first_requirement: requirements.first().cloned().unwrap_or_default(),
             notes: Vec::new(),
         }
@@ -56,9 +60,8 @@ impl Judge {
     /// The statement a check is for.
     pub fn statement(&self, check: &Check) -> String {
         check
-            .checks
-            .clone()
-            .unwrap_or_else(|| self.first_requirement.clone())
+            .statement(self.version)
+            .map_or_else(|| self.first_requirement.clone(), str::to_string)
     }
 
     /// A check failed: `Err` ends the scenario, `Ok` goes on after a note.
@@ -139,16 +142,15 @@ mod tests {
         }
     }
 
+    const V: ProtocolVersion = ProtocolVersion::V3_1_1;
+
     #[test]
     fn must_fails_with_the_checked_statement_or_the_first_requirement() {
         let reqs = vec!["MQTT-1".to_string(), "MQTT-2".to_string()];
-        let mut j = Judge::new(Level::Must, &reqs);
+        let mut j = Judge::new(Level::Must, V, &reqs);
         let e = j.failed(&Check::default(), ev("x")).unwrap_err();
         assert!(matches!(e, Stop::Fail(ref f) if f.statement == "MQTT-1"));
-        let named = Check {
-            checks: Some("MQTT-2".into()),
-            level: Level::Must,
-        };
+        let named = Check::of("MQTT-2", &[V], Level::Must);
         let e = j.failed(&named, ev("x")).unwrap_err();
         let o = outcome(Err(e));
         assert_eq!(o.verdict, Verdict::Fail);
@@ -158,9 +160,9 @@ mod tests {
 
     #[test]
     fn should_check_is_a_note_and_goes_on() {
-        let mut j = Judge::new(Level::Must, &["MQTT-1".to_string()]);
+        let mut j = Judge::new(Level::Must, V, &["MQTT-1".to_string()]);
         let should = Check {
-            checks: None,
+            checks: Vec::new(),
             level: Level::Should,
         };
         assert!(j.failed(&should, ev("late")).is_ok());
@@ -171,11 +173,38 @@ mod tests {
 
     #[test]
     fn should_scenario_ends_as_a_pass_with_a_note() {
-        let mut j = Judge::new(Level::Should, &["MQTT-1".to_string()]);
+        let mut j = Judge::new(Level::Should, V, &["MQTT-1".to_string()]);
         let e = j.failed(&Check::default(), ev("no")).unwrap_err();
         assert_eq!(e, Stop::Noted);
         assert_eq!(outcome(Err(e)).verdict, Verdict::Pass);
         assert_eq!(j.notes.len(), 1);
+    }
+
+    #[test]
+    fn a_check_names_the_statement_of_the_running_version() {
+        let check = Check {
+            checks: vec![
+                (ProtocolVersion::V3_1_1, "MQTT-3.1.2-24".into()),
+                (ProtocolVersion::V5, "MQTT-3.1.2-22".into()),
+            ],
+            level: Level::Must,
+        };
+        for (v, want) in [
+            (ProtocolVersion::V3_1_1, "MQTT-3.1.2-24"),
+            (ProtocolVersion::V5, "MQTT-3.1.2-22"),
+        ] {
+            let mut j = Judge::new(Level::Must, v, &["MQTT-9".to_string()]);
+            let e = j.failed(&check, ev("late")).unwrap_err();
+            assert!(
+                matches!(e, Stop::Fail(ref f) if f.statement == want),
+                "{v}: {e:?}"
+            );
+        }
+        // A version the check does not name falls back to its first requirement.
+        let only5 = Check::of("MQTT-5", &[ProtocolVersion::V5], Level::Must);
+        let mut j = Judge::new(Level::Must, V, &["MQTT-1".to_string()]);
+        let e = j.failed(&only5, ev("x")).unwrap_err();
+        assert!(matches!(e, Stop::Fail(ref f) if f.statement == "MQTT-1"));
     }
 
     #[test]

@@ -110,6 +110,7 @@ mod tests {
             id: id.into(),
             title: "t".into(),
             requirements: reqs.iter().map(|r| r.to_string()).collect(),
+            by_version: vec![],
             protocols: protocols.to_vec(),
             role: Role::Client,
             needs: vec![],

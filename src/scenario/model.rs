@@ -39,9 +39,14 @@ pub struct Scenario {
     /// Stable, path-like, unique across all loaded files, e.g. `publish/qos-3-closes`.
     pub id: String,
     pub title: String,
-    /// Statement IDs this scenario checks; every one exists in the catalog
-    /// of every version in `protocols`.
+    /// Statement IDs this scenario checks, in every version it runs on
+    /// (the union of [`Scenario::by_version`], first seen first), for
+    /// listing and selecting.
     pub requirements: Vec<String>,
+    /// The statement IDs per version: one entry per version in `protocols`,
+    /// each ID in that version's catalog. The same behaviour often has
+    /// different IDs in 3.1.1 and 5.0.
+    pub by_version: Vec<(ProtocolVersion, Vec<String>)>,
     /// The versions it runs on (one trial per version).
     pub protocols: Vec<ProtocolVersion>,
     pub role: Role,
@@ -58,12 +63,41 @@ pub struct Scenario {
     pub source: Source,
 }
 
+impl Scenario {
+    /// The statement IDs the scenario checks on `version`.
+    pub fn requirements_for(&self, version: ProtocolVersion) -> &[String] {
+        self.by_version
+            .iter()
+            .find(|(v, _)| *v == version)
+            .map_or(&self.requirements[..], |(_, ids)| &ids[..])
+    }
+}
+
 /// What a check says it checks, and how strong it is. Left out, `checks`
-/// defaults to the scenario's first requirement.
+/// defaults to the scenario's first requirement of the version it runs on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Check {
-    pub checks: Option<String>,
+    /// The statement per version; a version not listed takes the default.
+    pub checks: Vec<(ProtocolVersion, String)>,
     pub level: Level,
+}
+
+impl Check {
+    /// The statement this check names on `version`, if it names one.
+    pub fn statement(&self, version: ProtocolVersion) -> Option<&str> {
+        self.checks
+            .iter()
+            .find(|(v, _)| *v == version)
+            .map(|(_, id)| id.as_str())
+    }
+
+    /// A check of `id` on every version.
+    pub fn of(id: &str, versions: &[ProtocolVersion], level: Level) -> Check {
+        Check {
+            checks: versions.iter().map(|v| (*v, id.to_string())).collect(),
+            level,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +117,9 @@ pub enum Step {
     ExpectNothing(ExpectNothing),
     /// Expect the peer to close the connection.
     ExpectClose(ExpectClose),
+    /// Expect a number of matching packets across several connections
+    /// (`expect_one_of`: exactly one), then quiet.
+    ExpectCount(ExpectCount),
     /// Send DISCONNECT (optionally with a reason code) and close the socket.
     Disconnect(DisconnectStep),
     /// Close the socket without DISCONNECT (abrupt: FIN, or RST with `reset`).
@@ -200,6 +237,21 @@ pub struct ExpectUnordered {
 pub struct ExpectNothing {
     pub on: String,
     pub duration: Duration,
+    pub check: Check,
+}
+
+/// `expect_one_of` / `expect_count`: `count` packets matching `packet`
+/// arrive in total on the connections `on` (any of them, in any split),
+/// and then nothing more arrives on any of them for `quiet`.
+#[derive(Debug, Clone)]
+pub struct ExpectCount {
+    pub on: Vec<String>,
+    pub packet: Value,
+    pub count: usize,
+    /// Written as `expect_one_of` (for messages).
+    pub one_of: bool,
+    pub within: Option<Duration>,
+    pub quiet: Duration,
     pub check: Check,
 }
 

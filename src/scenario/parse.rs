@@ -15,6 +15,8 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod across;
+
 /// At most this many scenarios in one file.
 pub const MAX_SCENARIOS_PER_FILE: usize = 1_000;
 /// At most this many steps in one scenario (counting `expect_unordered` entries).
@@ -362,7 +364,13 @@ fn parse_scenario(
         Some(n) => role(n)?,
         None => defaults.role.unwrap_or(Role::Client),
     };
-    let requirements = requirements(f.req("requirements")?, &protocols, catalogs)?;
+    let by_version = requirements(f.req("requirements")?, &protocols, catalogs)?;
+    let mut requirements: Vec<String> = Vec::new();
+    for id in by_version.iter().flat_map(|(_, ids)| ids) {
+        if !requirements.contains(id) {
+            requirements.push(id.clone());
+        }
+    }
     let mut needs = Vec::new();
     if let Some(n) = f.get("needs") {
         for item in list(n, "capabilities")? {
@@ -389,7 +397,7 @@ fn parse_scenario(
         Some(s) => s.clone(),
         None => catalogs
             .get(protocols[0])
-            .and_then(|c| c.section(&requirements[0]))
+            .and_then(|c| c.section(&by_version[0].1[0]))
             .map(two_levels)
             .unwrap_or_default(),
     };
@@ -397,7 +405,7 @@ fn parse_scenario(
     let mut ctx = StepContext {
         protocols: &protocols,
         role,
-        requirements: &requirements,
+        requirements: &by_version,
         connections: HashMap::new(),
         opened: HashSet::new(),
         captured: HashSet::new(),
@@ -431,6 +439,7 @@ fn parse_scenario(
         id: id.to_owned(),
         title: title.to_owned(),
         requirements,
+        by_version,
         protocols,
         role,
         needs,
@@ -446,11 +455,74 @@ fn parse_scenario(
     })
 }
 
+/// `requirements:` as a list (the same IDs on every version) or as a
+/// mapping from version to list; one entry per version in `protocols`.
 fn requirements(
     node: &Node,
     protocols: &[ProtocolVersion],
     catalogs: &Catalogs,
-) -> Result<Vec<String>, DeError> {
+) -> Result<Vec<(ProtocolVersion, Vec<String>)>, DeError> {
+    if node.as_map().is_none() {
+        let mut out = Vec::new();
+        for &v in protocols {
+            out.push((v, id_list(node, v, catalogs)?));
+        }
+        return Ok(out);
+    }
+    let per = per_version(node, protocols, "requirements")?;
+    let mut out = Vec::new();
+    for &v in protocols {
+        let Some((_, list)) = per.iter().find(|(pv, _)| *pv == v) else {
+            return Err(DeError::at(
+                node.loc,
+                format!("missing the statement IDs of MQTT {v} (the scenario runs on {v})"),
+            ));
+        };
+        out.push((v, id_list(list, v, catalogs)?));
+    }
+    Ok(out)
+}
+
+/// The entries of a `{"3.1.1": ..., "5.0": ...}` mapping; every key is a
+/// version the scenario runs on.
+fn per_version<'n>(
+    node: &'n Node,
+    protocols: &[ProtocolVersion],
+    what: &str,
+) -> Result<Vec<(ProtocolVersion, &'n Node)>, DeError> {
+    let mut out: Vec<(ProtocolVersion, &Node)> = Vec::new();
+    for (k, v) in node.as_map().unwrap_or_default() {
+        let key = match &k.kind {
+            Kind::Str(s) => s.clone(),
+            Kind::Float(x) => format!("{x:.1}"),
+            Kind::Int(x) => x.to_string(),
+            _ => k.describe(),
+        };
+        let version = match key.as_str() {
+            "3.1.1" => Some(ProtocolVersion::V3_1_1),
+            "5.0" | "5" => Some(ProtocolVersion::V5),
+            _ => None,
+        };
+        let version = version.filter(|pv| protocols.contains(pv)).ok_or_else(|| {
+            let on: Vec<&str> = protocols.iter().map(|p| p.as_str()).collect();
+            DeError::at(
+                k.loc,
+                format!(
+                    "`{key}` in `{what}` is not a version this scenario runs on ({})",
+                    on.join(", ")
+                ),
+            )
+        })?;
+        if out.iter().any(|(pv, _)| *pv == version) {
+            return Err(DeError::at(k.loc, format!("`{key}` is given twice")));
+        }
+        out.push((version, v));
+    }
+    Ok(out)
+}
+
+/// A list of statement IDs of `v`, each in its catalog.
+fn id_list(node: &Node, v: ProtocolVersion, catalogs: &Catalogs) -> Result<Vec<String>, DeError> {
     let items = list(node, "statement IDs")?;
     if items.is_empty() {
         return Err(DeError::at(
@@ -460,41 +532,48 @@ fn requirements(
     }
     let mut out: Vec<String> = Vec::with_capacity(items.len());
     for item in items {
-        let id = string(item, "a statement ID such as MQTT-3.3.1-4")?;
-        if !is_statement_id(id) {
-            return Err(DeError::at(
-                item.loc,
-                format!("`{id}` is not a statement ID such as MQTT-3.3.1-4"),
-            ));
-        }
-        for &v in protocols {
-            let Some(catalog) = catalogs.get(v) else {
-                continue;
-            };
-            if catalog.contains(id) {
-                continue;
-            }
-            let elsewhere: Vec<&str> = catalogs
-                .iter()
-                .filter(|c| c.version() != v && c.contains(id))
-                .map(|c| c.version().as_str())
-                .collect();
-            let message = if elsewhere.is_empty() {
-                format!("unknown statement `{id}`: not in the MQTT {v} catalog")
-            } else {
-                format!(
-                    "`{id}` is not a statement of MQTT {v}, only of {} (the same ID means different things in each version); restrict `protocol` or use the {v} ID",
-                    elsewhere.join(", ")
-                )
-            };
-            return Err(DeError::at(item.loc, message));
-        }
+        let id = statement_of(item, v, catalogs)?;
         if out.iter().any(|r| r == id) {
             return Err(DeError::at(item.loc, format!("`{id}` is listed twice")));
         }
         out.push(id.to_owned());
     }
     Ok(out)
+}
+
+/// A statement ID that exists in the catalog of `v` (when it is loaded).
+fn statement_of<'n>(
+    item: &'n Node,
+    v: ProtocolVersion,
+    catalogs: &Catalogs,
+) -> Result<&'n str, DeError> {
+    let id = string(item, "a statement ID such as MQTT-3.3.1-4")?;
+    if !is_statement_id(id) {
+        return Err(DeError::at(
+            item.loc,
+            format!("`{id}` is not a statement ID such as MQTT-3.3.1-4"),
+        ));
+    }
+    let Some(catalog) = catalogs.get(v) else {
+        return Ok(id);
+    };
+    if catalog.contains(id) {
+        return Ok(id);
+    }
+    let elsewhere: Vec<&str> = catalogs
+        .iter()
+        .filter(|c| c.version() != v && c.contains(id))
+        .map(|c| c.version().as_str())
+        .collect();
+    let message = if elsewhere.is_empty() {
+        format!("unknown statement `{id}`: not in the MQTT {v} catalog")
+    } else {
+        format!(
+            "`{id}` is not a statement of MQTT {v}, only of {} (the same ID means different things in each version); restrict `protocol`, use the {v} ID, or give the IDs per version ({{\"3.1.1\": [...], \"5.0\": [...]}})",
+            elsewhere.join(", ")
+        )
+    };
+    Err(DeError::at(item.loc, message))
 }
 
 /// Connection state while walking the steps.
@@ -509,7 +588,7 @@ struct Conn {
 struct StepContext<'a> {
     protocols: &'a [ProtocolVersion],
     role: Role,
-    requirements: &'a [String],
+    requirements: &'a [(ProtocolVersion, Vec<String>)],
     connections: HashMap<String, Conn>,
     /// Every name opened so far, for `{client_id.NAME}`.
     opened: HashSet<String>,
@@ -525,6 +604,8 @@ const STEP_KINDS: &[&str] = &[
     "expect_unordered",
     "expect_nothing",
     "expect_close",
+    "expect_one_of",
+    "expect_count",
     "disconnect",
     "close",
     "wait",
@@ -592,6 +673,8 @@ impl StepContext<'_> {
             "expect_unordered" => self.expect_unordered(body).map(Step::ExpectUnordered),
             "expect_nothing" => self.expect_nothing(body).map(Step::ExpectNothing),
             "expect_close" => self.expect_close(body).map(Step::ExpectClose),
+            "expect_one_of" => self.expect_across(body, true).map(Step::ExpectCount),
+            "expect_count" => self.expect_across(body, false).map(Step::ExpectCount),
             "disconnect" => self.disconnect(body).map(Step::Disconnect),
             "close" => self.close(body).map(Step::Close),
             "drive" => {
@@ -652,24 +735,45 @@ impl StepContext<'_> {
     }
 
     fn check(&self, f: &Fields<'_>) -> Result<Check, DeError> {
-        let checks = match f.get("checks") {
-            Some(n) => {
-                let id = string(n, "a statement ID")?;
-                if !self.requirements.iter().any(|r| r == id) {
-                    return Err(DeError::at(
-                        n.loc,
-                        format!(
-                            "`checks: {id}` must be one of the scenario's requirements ({})",
-                            self.requirements.join(", ")
-                        ),
-                    ));
+        let mut checks = Vec::new();
+        if let Some(n) = f.get("checks") {
+            if n.as_map().is_some() {
+                for (v, id) in per_version(n, self.protocols, "checks")? {
+                    checks.push((v, self.checked(id, v)?));
                 }
-                Some(id.to_owned())
+            } else {
+                for &v in self.protocols {
+                    checks.push((v, self.checked(n, v)?));
+                }
             }
-            None => None,
-        };
+        }
         let level = f.get("level").map(level).transpose()?.unwrap_or_default();
         Ok(Check { checks, level })
+    }
+
+    /// A `checks` ID, which must be one of the requirements of `v`.
+    fn checked(&self, n: &Node, v: ProtocolVersion) -> Result<String, DeError> {
+        let id = string(n, "a statement ID")?;
+        let reqs = self
+            .requirements
+            .iter()
+            .find(|(pv, _)| *pv == v)
+            .map_or(&[][..], |(_, ids)| &ids[..]);
+        if !reqs.iter().any(|r| r == id) {
+            let which = if self.protocols.len() > 1 {
+                format!("{v} ")
+            } else {
+                String::new()
+            };
+            return Err(DeError::at(
+                n.loc,
+                format!(
+                    "`checks: {id}` must be one of the scenario's {which}requirements ({})",
+                    reqs.join(", ")
+                ),
+            ));
+        }
+        Ok(id.to_owned())
     }
 
     /// A connection that must be open now.
@@ -1179,6 +1283,81 @@ fn raw_bytes(node: &Node) -> Result<Vec<u8>, DeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::load_str;
+
+    fn load(text: &str) -> Result<Vec<Scenario>, String> {
+        let catalogs = Catalogs::embedded().expect("embedded catalogs");
+        load_str("t.yaml", text, &catalogs).map_err(|e| e.to_string())
+    }
+
+    const V311: ProtocolVersion = ProtocolVersion::V3_1_1;
+    const V5: ProtocolVersion = ProtocolVersion::V5;
+
+    #[test]
+    fn requirements_and_checks_per_version() {
+        let text = "protocol: both\nscenarios:\n  - id: a\n    title: t\n    requirements: {\"3.1.1\": [MQTT-2.2.2-2, MQTT-3.1.2-24], 5.0: [MQTT-1.5.4-1]}\n    steps:\n      - open: a\n      - expect_nothing: {on: a, for: 1s, checks: {\"3.1.1\": MQTT-3.1.2-24}}\n";
+        let s = &load(text).unwrap()[0];
+        assert_eq!(s.requirements_for(V311), ["MQTT-2.2.2-2", "MQTT-3.1.2-24"]);
+        assert_eq!(s.requirements_for(V5), ["MQTT-1.5.4-1"]);
+        assert_eq!(
+            s.requirements,
+            ["MQTT-2.2.2-2", "MQTT-3.1.2-24", "MQTT-1.5.4-1"]
+        );
+        let Step::ExpectNothing(n) = &s.steps[1] else {
+            panic!("{:?}", s.steps[1])
+        };
+        assert_eq!(n.check.statement(V311), Some("MQTT-3.1.2-24"));
+        assert_eq!(n.check.statement(V5), None);
+        // A plain list and a plain ID stand for every version.
+        let plain = "protocol: both\nscenarios:\n  - id: a\n    title: t\n    requirements: [MQTT-3.1.2-24]\n    steps:\n      - open: a\n      - expect_nothing: {on: a, for: 1s, checks: MQTT-3.1.2-24}\n";
+        let s = &load(plain).unwrap()[0];
+        assert_eq!(s.requirements_for(V5), ["MQTT-3.1.2-24"]);
+        let Step::ExpectNothing(n) = &s.steps[1] else {
+            panic!()
+        };
+        assert_eq!(n.check.statement(V5), Some("MQTT-3.1.2-24"));
+    }
+
+    #[test]
+    fn per_version_ids_are_checked_against_each_catalog() {
+        let file = |reqs: &str, checks: &str| {
+            format!("protocol: both\nscenarios:\n  - id: a\n    title: t\n    requirements: {reqs}\n    steps:\n      - open: a\n      - expect_nothing: {{on: a, for: 1s{checks}}}\n")
+        };
+        for (reqs, checks, want) in [
+            // A 5.0-only ID listed for 3.1.1.
+            (
+                "{\"3.1.1\": [MQTT-1.5.4-1], \"5.0\": [MQTT-1.5.4-1]}",
+                "",
+                "t.yaml:5:",
+            ),
+            // A version missing.
+            (
+                "{\"3.1.1\": [MQTT-2.2.2-2]}",
+                "",
+                "missing the statement IDs of MQTT 5.0",
+            ),
+            // A version the scenario does not run on.
+            (
+                "{\"3.1\": [MQTT-2.2.2-2]}",
+                "",
+                "not a version this scenario runs on",
+            ),
+            // `checks` must be among that version's requirements.
+            (
+                "{\"3.1.1\": [MQTT-2.2.2-2], \"5.0\": [MQTT-1.5.4-1]}",
+                ", checks: {\"5.0\": MQTT-2.2.2-2}",
+                "5.0 requirements",
+            ),
+            (
+                "{\"3.1.1\": [MQTT-2.2.2-2], \"5.0\": [MQTT-1.5.4-1]}",
+                ", checks: MQTT-2.2.2-2",
+                "5.0 requirements",
+            ),
+        ] {
+            let e = load(&file(reqs, checks)).unwrap_err();
+            assert!(e.contains(want), "{reqs} {checks}: {e}");
+        }
+    }
 
     #[test]
     fn durations() {

@@ -110,7 +110,7 @@ pub fn coverage(catalogs: &Catalogs, scenarios: &[Scenario], filter: &Filter) ->
             .filter(|s| s.protocols.contains(&v) && filter.matches(s))
         {
             count += 1;
-            for r in &s.requirements {
+            for r in s.requirements_for(v) {
                 by_statement.entry(r).or_default().push(s.id.clone());
             }
         }

@@ -10,11 +10,14 @@ use std::time::Duration;
 
 pub const REQ: &str = "MQTT-TEST-1";
 
+const ALL: [ProtocolVersion; 2] = [ProtocolVersion::V3_1_1, ProtocolVersion::V5];
+
 pub fn scenario(id: &str, version: ProtocolVersion, steps: Vec<Step>) -> Scenario {
     Scenario {
         id: id.into(),
         title: id.into(),
         requirements: vec![REQ.into(), "MQTT-TEST-2".into()],
+        by_version: vec![],
         protocols: vec![version],
         role: Role::Client,
         needs: vec![],
@@ -126,7 +129,9 @@ pub fn expect_within(
         within: Some(within),
         max_size: None,
         check: Check {
-            checks: checks.map(str::to_string),
+            checks: checks
+                .map(|c| ALL.iter().map(|v| (*v, c.to_string())).collect())
+                .unwrap_or_default(),
             level,
         },
     })
@@ -165,10 +170,7 @@ pub fn expect_close_with(
         no_disconnect: false,
         instead: None,
         max_size: None,
-        check: Check {
-            checks: Some("MQTT-TEST-2".into()),
-            level: Level::Must,
-        },
+        check: Check::of("MQTT-TEST-2", &ALL, Level::Must),
     })
 }
 
