@@ -505,6 +505,10 @@ fn main() {
             ));
         }
         for (i, s) in scenarios.iter().enumerate() {
+            // Scenarios for clients under test run in tests/clients.rs.
+            if s.role == mqttspec::scenario::Role::Server {
+                continue;
+            }
             for &v in &s.protocols {
                 let (broker, scenarios, versions) =
                     (broker.clone(), scenarios.clone(), versions.clone());

@@ -86,6 +86,14 @@ fn single_key(v: &Value) -> Option<(&str, &Value)> {
     }
 }
 
+fn single_key_map(m: &Map<String, Value>) -> Option<(&str, &Value)> {
+    if m.len() == 1 {
+        m.iter().next().map(|(k, v)| (k.as_str(), v))
+    } else {
+        None
+    }
+}
+
 fn is_special(key: &str) -> bool {
     matches!(key, "one_of" | "absent" | "hex")
 }
@@ -203,6 +211,20 @@ fn walk_object(
             };
         }
     }
+    // At the top, a packet matcher inside `one_of` names a packet type too:
+    // `{pingresp: {}}` must not match a PUBLISH just because it names no field.
+    if path.is_empty() {
+        if let (Some((mk, _)), Some((ok, _))) = (single_key_map(map), single_key(o)) {
+            if !is_special(mk) && mk != ok {
+                return Err(Mismatch {
+                    path: String::new(),
+                    expected: format!("a {} packet", mk.to_uppercase()),
+                    observed: format!("a {} packet", ok.to_uppercase()),
+                }
+                .into());
+            }
+        }
+    }
     let obs = match o {
         Value::Object(obs) => Some(obs),
         // A missing sub-structure (e.g. no will) only matches an empty mapping.
@@ -312,6 +334,14 @@ mod tests {
             Err(MatchError::Mismatch(x)) => x.to_string(),
             other => panic!("expected a mismatch, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn one_of_alternatives_name_their_packet_type() {
+        let publish = json!({"publish": {"qos": 0, "payload": "4"}});
+        let alts = json!({"one_of": [{"pingresp": {}}, {"suback": {}}]});
+        assert!(m(alts.clone(), publish).is_err());
+        assert!(m(alts, json!({"pingresp": {}})).is_ok());
     }
 
     #[test]

@@ -800,7 +800,7 @@ impl Fuzzer {
         let signature = match oracle {
             Oracle::Hang => "no CONNACK".to_string(),
             Oracle::Memory => "rss".to_string(),
-            _ => first_line.clone(),
+            _ => monitor::signature(&first_line),
         };
         let key = format!("{}|-|{signature}", oracle.name());
         let recent: Vec<Session> = self.recent.iter().rev().cloned().collect();

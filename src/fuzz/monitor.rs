@@ -153,10 +153,39 @@ pub fn crash_line(text: &str) -> Option<String> {
                     return Some(exc.trim().to_string());
                 }
             }
-            return Some(line.trim().to_string());
+            // A logged task failure: name the exception of the traceback after it.
+            let exc = lines[i + 1..]
+                .iter()
+                .take(60)
+                .position(|l| l.contains("Traceback (most recent call last)"))
+                .and_then(|t| {
+                    lines[i + 1 + t + 1..]
+                        .iter()
+                        .find(|l| !l.starts_with(' ') && !l.trim().is_empty())
+                });
+            return Some(match exc {
+                Some(e) => format!("{}: {}", line.trim(), e.trim()),
+                None => line.trim().to_string(),
+            });
         }
     }
     None
+}
+
+/// A crash line without its numbers (timestamps, addresses, process ids),
+/// so the same crash reported twice is one finding.
+pub fn signature(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    for c in line.chars() {
+        if c.is_ascii_digit() {
+            if !out.ends_with('#') {
+                out.push('#');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Panics of the embedded broker's threads and tasks, caught by
