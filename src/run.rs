@@ -154,10 +154,11 @@ pub async fn run_on(
             None => to_run.push((slot, i, v)),
         }
     }
-    // A listener is shared: trials with clients under test go one at a time.
+    // A listener is shared: trials with clients under test go one at a time,
+    // unless each trial gets its own listener and client (`--client`).
     let (serial, parallel): (Vec<_>, Vec<_>) = to_run
         .into_iter()
-        .partition(|&(_, i, _)| scenarios[i].role == Role::Server);
+        .partition(|&(_, i, _)| scenarios[i].role == Role::Server && running.client.is_none());
 
     // Raised when the run must stop: the target died or a signal came.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -177,14 +178,21 @@ pub async fn run_on(
             let namespaces = namespaces.clone();
             let gate = gate.clone();
             let mut stop = stop_rx.clone();
+            let client = running.client.clone();
             set.spawn(async move {
                 let _permit = gate.acquire_owned().await;
                 if *stop.borrow() {
                     return (slot, None);
                 }
                 let ns = namespaces.next();
+                let trial = async {
+                    match &client {
+                        Some(c) => c.run_trial(&scenario, v, &ns, &config).await,
+                        None => engine::run_scenario(&scenario, v, &ns, &endpoint, &config).await,
+                    }
+                };
                 tokio::select! {
-                    r = engine::run_scenario(&scenario, v, &ns, &endpoint, &config) => (slot, Some(r)),
+                    r = trial => (slot, Some(r)),
                     _ = stop.wait_for(|s| *s) => (slot, None),
                 }
             });
@@ -403,6 +411,8 @@ fn profile_vars(profile: &Profile) -> Vec<(String, serde_json::Value)> {
 /// broker's CONNACK announces.
 pub struct Capabilities {
     profile: Profile,
+    /// `--client`: what the adapter's `hello` announced.
+    adapter: Option<crate::driver::Hello>,
     /// 5.0: capability → supported, as the CONNACK says; or why 5.0 is unusable.
     v5: Option<Result<BTreeMap<&'static str, bool>, String>>,
     /// Versions the broker does not speak, with the reason.
@@ -441,6 +451,7 @@ impl Capabilities {
         let mut caps = Capabilities {
             profile,
             v5,
+            adapter: running.client.as_ref().map(|c| c.hello.clone()),
             unsupported: BTreeMap::new(),
         };
         caps.probe_zero_length_client_id(running, login, wait).await;
@@ -490,6 +501,7 @@ impl Capabilities {
         Capabilities {
             profile,
             v5,
+            adapter: running.client.as_ref().map(|c| c.hello.clone()),
             unsupported,
         }
     }
@@ -507,6 +519,9 @@ impl Capabilities {
             }
             (Role::Client, true) => return Some("tests a broker; the target is a listener".into()),
             _ => {}
+        }
+        if let (Role::Server, Some(hello)) = (scenario.role, &self.adapter) {
+            return hello.missing(version, &scenario.needs);
         }
         if let Some(why) = self.unsupported.get(&version) {
             return Some(why.clone());

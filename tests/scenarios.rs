@@ -549,6 +549,10 @@ fn main() {
             ));
         }
         for (i, s) in scenarios.iter().enumerate() {
+            // Scenarios for clients under test run in tests/clients.rs.
+            if s.role == mqttspec::scenario::Role::Server {
+                continue;
+            }
             for &v in &s.protocols {
                 if broker
                     .def

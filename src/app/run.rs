@@ -10,15 +10,19 @@ use crate::engine::EngineConfig;
 use crate::outcome::RunReport;
 use crate::report::write::{write_reports, Destinations};
 use crate::run::{self, Interrupt, RunOptions};
-use crate::scenario::Profile;
+use crate::scenario::{Profile, Role};
 use crate::target::Target;
 use std::sync::Arc;
 
 pub fn run(args: &RunArgs) -> Exit {
-    let (_, scenarios, _) = match select(&args.selection) {
+    let (_, mut scenarios, _) = match select(&args.selection) {
         Ok(s) => s,
         Err(code) => return code,
     };
+    // A client under test is given only the scenarios written for clients.
+    if args.client.is_some() {
+        scenarios.retain(|s| s.role == Role::Server);
+    }
     if scenarios.is_empty() {
         eprintln!("mqttspec: no scenario matches the selection");
         return Exit::Usage;
@@ -58,6 +62,9 @@ pub fn run(args: &RunArgs) -> Exit {
     };
 
     let target = match (&args.target, &args.spawn) {
+        _ if args.client.is_some() => Target::Client {
+            command: args.client.clone().unwrap_or_default(),
+        },
         (Some(addr), _) => Target::Tcp(addr.clone()),
         (None, Some(command)) => Target::Spawn {
             command: command.clone(),

@@ -8,6 +8,7 @@
 
 pub mod cleanup;
 pub mod connection;
+mod drive;
 pub mod expect_count;
 pub mod matcher;
 pub mod probe;

@@ -57,6 +57,10 @@ impl<'a> Runner<'a> {
             vars.set(k.clone(), v.clone());
         }
         vars.set("ns", Value::String(ns.to_string()));
+        let log = Recorder::new(started);
+        if let Some(d) = &endpoint.driver {
+            d.attach(&log);
+        }
         Runner {
             scenario,
             version,
@@ -65,7 +69,7 @@ impl<'a> Runner<'a> {
             config,
             vars,
             conns: BTreeMap::new(),
-            log: Recorder::new(started),
+            log,
             judge: Judge::new(scenario.level, version, scenario.requirements_for(version)),
             retained: BTreeSet::new(),
             sessions: BTreeSet::new(),
@@ -107,6 +111,8 @@ impl<'a> Runner<'a> {
                 Step::Disconnect(d) => self.disconnect(d).await?,
                 Step::Close(c) => self.close(c).await?,
                 Step::Wait(d) => tokio::time::sleep(*d).await,
+                Step::Drive(d) => self.drive(d).await?,
+                Step::ExpectEvent(e) => self.expect_event(e).await?,
             }
         }
         Ok(())
@@ -146,6 +152,11 @@ impl<'a> Runner<'a> {
             Some(Step::Disconnect(d)) => format!("disconnect {}", d.on),
             Some(Step::Close(c)) => format!("close {}", c.on),
             Some(Step::Wait(_)) => "wait".into(),
+            Some(Step::Drive(d)) => format!(
+                "drive {}",
+                d.command.get("cmd").and_then(Value::as_str).unwrap_or("?")
+            ),
+            Some(Step::ExpectEvent(e)) => format!("expect_event {}", e.event),
             None => "cleanup".into(),
         };
         format!("step {} ({kind})", self.step + 1)
@@ -880,15 +891,18 @@ impl<'a> Runner<'a> {
             }
             if let Packet::Disconnect(d) = &*packet {
                 // 5.0 lets a server say why before it closes (MQTT-4.13.1-1);
-                // a 3.1.1 server has no DISCONNECT to send.
-                let accepted = self.version.is_v5()
-                    && !c.no_disconnect
+                // a 3.1.1 server has no DISCONNECT to send, while a 3.1.1
+                // client under test may send its plain DISCONNECT first.
+                let client_v3 = !self.version.is_v5() && self.scenario.role == Role::Server;
+                let accepted = !c.no_disconnect
                     && disconnect_seen.is_none()
-                    && if c.disconnect_codes.is_empty() {
-                        d.reason_code >= 0x80
-                    } else {
-                        c.disconnect_codes.contains(&d.reason_code)
-                    };
+                    && (client_v3
+                        || self.version.is_v5()
+                            && if c.disconnect_codes.is_empty() {
+                                d.reason_code >= 0x80
+                            } else {
+                                c.disconnect_codes.contains(&d.reason_code)
+                            });
                 if accepted {
                     disconnect_seen = Some(d.reason_code);
                     continue;
