@@ -72,6 +72,11 @@ pub struct RunArgs {
     /// (and `{ws_port}`, if present, by another one for MQTT over WebSocket).
     #[arg(long, value_name = "COMMAND", value_parser = parse_spawn)]
     pub spawn: Option<String>,
+    /// Test a client library instead of a broker: per client scenario, this shell
+    /// command is started with `{host}` and `{port}` replaced by a fresh listener
+    /// of mqttspec, and driven over its stdin/stdout (docs/driver-protocol.md).
+    #[arg(long, value_name = "COMMAND", conflicts_with_all = ["target", "spawn", "websocket"])]
+    pub client: Option<String>,
     /// The broker's MQTT-over-WebSocket endpoint, `ws://HOST:PORT/PATH`; enables
     /// the WebSocket scenarios (capability `websocket`).
     #[arg(long, value_name = "ws://HOST:PORT/PATH", value_parser = WebSocketUrl::parse)]
@@ -127,6 +132,7 @@ impl Default for RunArgs {
             selection: Selection::default(),
             target: None,
             spawn: None,
+            client: None,
             websocket: None,
             jobs: default_jobs(),
             retries: 1,
@@ -252,6 +258,10 @@ pub struct MatrixArgs {
     /// Show scenario YAML from this directory instead of the built-in cases.
     #[arg(long, value_name = "DIR")]
     pub cases: Option<PathBuf>,
+    /// Also rewrite the results table in this Markdown file, between
+    /// `<!-- results:begin ... -->` and `<!-- results:end -->`.
+    #[arg(long, value_name = "FILE")]
+    pub readme: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -8,6 +8,7 @@ pub mod app;
 pub mod baseline;
 pub mod cli;
 pub mod codec;
+pub mod driver;
 pub mod engine;
 pub mod fuzz;
 pub mod outcome;

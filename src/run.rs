@@ -107,6 +107,13 @@ pub async fn run_on(
     let namespaces = Arc::new(Namespaces::new());
     let mut config = options.engine.clone();
     config.profile_vars.extend(profile_vars(&options.profile));
+    // A broker that checks credentials lets no client in without them.
+    if let (None, Some(c)) = (&config.login, &options.profile.credentials) {
+        config.login = Some(engine::Login {
+            username: c.username.clone(),
+            password: c.password.clone(),
+        });
+    }
     let config = Arc::new(config);
 
     let trials: Vec<(usize, ProtocolVersion)> = scenarios
@@ -120,7 +127,9 @@ pub async fn run_on(
     versions.dedup();
 
     let ready = preflight_all(running, &options.profile, &versions, &namespaces).await?;
-    let caps = Capabilities::from_preflight(running, &options.profile, ready);
+    let mut caps = Capabilities::from_preflight(running, &options.profile, ready);
+    caps.probe_zero_length_client_id(running, config.login.as_ref(), config.step_timeout)
+        .await;
 
     let total = trials.len();
     let mut results: Vec<Option<ScenarioResult>> = vec![None; total];
@@ -149,10 +158,11 @@ pub async fn run_on(
             None => to_run.push((slot, i, v)),
         }
     }
-    // A listener is shared: trials with clients under test go one at a time.
+    // A listener is shared: trials with clients under test go one at a time,
+    // unless each trial gets its own listener and client (`--client`).
     let (serial, parallel): (Vec<_>, Vec<_>) = to_run
         .into_iter()
-        .partition(|&(_, i, _)| scenarios[i].role == Role::Server);
+        .partition(|&(_, i, _)| scenarios[i].role == Role::Server && running.client.is_none());
 
     // Raised when the run must stop: the target died or a signal came.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -172,14 +182,21 @@ pub async fn run_on(
             let namespaces = namespaces.clone();
             let gate = gate.clone();
             let mut stop = stop_rx.clone();
+            let client = running.client.clone();
             set.spawn(async move {
                 let _permit = gate.acquire_owned().await;
                 if *stop.borrow() {
                     return (slot, None);
                 }
                 let ns = namespaces.next();
+                let trial = async {
+                    match &client {
+                        Some(c) => c.run_trial(&scenario, v, &ns, &config).await,
+                        None => engine::run_scenario(&scenario, v, &ns, &endpoint, &config).await,
+                    }
+                };
                 tokio::select! {
-                    r = engine::run_scenario(&scenario, v, &ns, &endpoint, &config) => (slot, Some(r)),
+                    r = trial => (slot, Some(r)),
                     _ = stop.wait_for(|s| *s) => (slot, None),
                 }
             });
@@ -470,6 +487,8 @@ fn profile_vars(profile: &Profile) -> Vec<(String, serde_json::Value)> {
 /// broker's CONNACK announces.
 pub struct Capabilities {
     profile: Profile,
+    /// `--client`: what the adapter's `hello` announced.
+    adapter: Option<crate::driver::Hello>,
     /// 5.0: capability → supported, as the CONNACK says; or why 5.0 is unusable.
     v5: Option<Result<BTreeMap<&'static str, bool>, String>>,
     /// Versions the broker does not speak, with the reason.
@@ -483,6 +502,7 @@ impl Capabilities {
         profile: &Profile,
         versions: &[ProtocolVersion],
         namespaces: &Namespaces,
+        login: Option<&engine::Login>,
         wait: Duration,
     ) -> Capabilities {
         let mut v5 = None;
@@ -490,7 +510,8 @@ impl Capabilities {
             let id = format!("{}probe", namespaces.next());
             let endpoint = running.endpoint(ProtocolVersion::V5);
             v5 = Some(
-                match engine::probe::connack(&endpoint, ProtocolVersion::V5, &id, wait).await {
+                match engine::probe::connack(&endpoint, ProtocolVersion::V5, &id, login, wait).await
+                {
                     Ok(c) if c.reason_code == 0 => Ok(from_connack(&c)),
                     Ok(c) => Err(format!(
                         "the target refused an MQTT 5.0 CONNECT (CONNACK reason code 0x{:02x})",
@@ -503,11 +524,32 @@ impl Capabilities {
         let mut profile = profile.clone();
         // Only the target knows whether it has a WebSocket endpoint.
         profile.set_supported("websocket", running.websocket().is_some());
-        Capabilities {
+        let mut caps = Capabilities {
             profile,
             v5,
+            adapter: running.client.as_ref().map(|c| c.hello.clone()),
             unsupported: BTreeMap::new(),
-        }
+        };
+        caps.probe_zero_length_client_id(running, login, wait).await;
+        caps
+    }
+
+    /// 5.0: a server may refuse zero-length client IDs (0x85), which its
+    /// CONNACK cannot announce; one CONNECT with an empty ID says which it
+    /// does (capability `zero_length_client_id`).
+    pub async fn probe_zero_length_client_id(
+        &mut self,
+        running: &Running,
+        login: Option<&engine::Login>,
+        wait: Duration,
+    ) {
+        let Some(Ok(map)) = &mut self.v5 else {
+            return;
+        };
+        let endpoint = running.endpoint(ProtocolVersion::V5);
+        let answer = engine::probe::connack(&endpoint, ProtocolVersion::V5, "", login, wait).await;
+        let accepted = matches!(&answer, Ok(c) if c.reason_code == 0);
+        map.insert("zero_length_client_id", accepted);
     }
 
     /// From what the preflight learned: the 5.0 CONNACK, and the versions
@@ -535,6 +577,7 @@ impl Capabilities {
         Capabilities {
             profile,
             v5,
+            adapter: running.client.as_ref().map(|c| c.hello.clone()),
             unsupported,
         }
     }
@@ -552,6 +595,9 @@ impl Capabilities {
             }
             (Role::Client, true) => return Some("tests a broker; the target is a listener".into()),
             _ => {}
+        }
+        if let (Role::Server, Some(hello)) = (scenario.role, &self.adapter) {
+            return hello.missing(version, &scenario.needs);
         }
         if let Some(why) = self.unsupported.get(&version) {
             return Some(why.clone());

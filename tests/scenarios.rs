@@ -3,7 +3,8 @@
 //!
 //! * the embedded rumqttd (trials `v3.1.1/<id>`, `v5.0/<id>`);
 //! * mosquitto when it is installed (`mosquitto/v3.1.1/<id>`...), started
-//!   with `ci/brokers/mosquitto.sh`; likewise aedes and amqtt when their
+//!   with `ci/brokers/mosquitto.sh`; likewise aedes, amqtt and ejabberd
+//!   (5.0 only, with the login its script prints) when their
 //!   scripts report them installed.
 //!
 //! A trial passes when the verdict is the one recorded in
@@ -23,7 +24,7 @@
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use mqttspec::codec::ProtocolVersion;
-use mqttspec::engine::{run_scenario, EngineConfig, Namespaces};
+use mqttspec::engine::{run_scenario, EngineConfig, Login, Namespaces};
 use mqttspec::outcome::{ScenarioResult, Verdict};
 use mqttspec::run::Capabilities;
 use mqttspec::scenario::{load_dir, Profile, Scenario};
@@ -139,6 +140,12 @@ struct BrokerDef {
     expected_name: String,
     /// How many of its trials may run at once (`None`: as many as the harness runs).
     parallel: Option<usize>,
+    /// The protocol versions it is tested on (`None`: every version).
+    protocols: Option<Vec<ProtocolVersion>>,
+    /// User name and password for every CONNECT.
+    login: Option<Login>,
+    /// The spec sections whose scenarios it runs (`None`: all of them).
+    sections: Option<&'static [&'static str]>,
 }
 
 struct Live {
@@ -171,6 +178,7 @@ impl Broker {
                         &profile,
                         versions,
                         &namespaces,
+                        self.def.login.as_ref(),
                         Duration::from_secs(2),
                     )
                     .await;
@@ -224,6 +232,36 @@ fn spawned(name: &str) -> Option<BrokerDef> {
         // when a retained message is cleared, so concurrent trials would see
         // each other's messages: one at a time.
         parallel: (name == "amqtt").then_some(1),
+        // ejabberd is tested on 5.0, the version this suite adds it for.
+        protocols: (name == "ejabberd").then(|| vec![ProtocolVersion::V5]),
+        login: script_login(name),
+        // ejabberd joined the harness with the 5.0 suite; a section's
+        // trials run on it once its verdicts have been checked there.
+        sections: (name == "ejabberd").then_some(EJABBERD_SECTIONS),
+    })
+}
+
+/// The sections whose 5.0 verdicts on ejabberd are checked and recorded.
+const EJABBERD_SECTIONS: &[&str] = &["1.5", "2.1", "2.2", "3.1", "3.2", "6"];
+
+/// The user name and password a broker script prints for
+/// `credentials` (brokers that let no client in without them).
+fn script_login(name: &str) -> Option<Login> {
+    let script = root().join("ci/brokers").join(format!("{name}.sh"));
+    let text = std::fs::read_to_string(&script).ok()?;
+    if !text.contains("credentials)") {
+        return None;
+    }
+    let out = Command::new(&script).arg("credentials").output().ok()?;
+    let out = String::from_utf8_lossy(&out.stdout);
+    let field = |k: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix(k))
+            .map(|v| v.trim().to_string())
+    };
+    Some(Login {
+        username: field("username:")?,
+        password: field("password:")?,
     })
 }
 
@@ -238,9 +276,12 @@ fn brokers() -> Vec<BrokerDef> {
         // packet). Fewer trials at once keep that rare; the harness runs
         // them one at a time so that a verdict never depends on it.
         parallel: Some(1),
+        protocols: None,
+        login: None,
+        sections: None,
     }];
     out.extend(
-        ["mosquitto", "aedes", "amqtt"]
+        ["mosquitto", "aedes", "amqtt", "ejabberd"]
             .into_iter()
             .filter_map(spawned),
     );
@@ -332,7 +373,10 @@ fn run_trial(
         None => {
             let ns = live.namespaces.next();
             let endpoint = live.running.endpoint(v);
-            let config = EngineConfig::default();
+            let config = EngineConfig {
+                login: broker.def.login.clone(),
+                ..EngineConfig::default()
+            };
             RUNTIME.block_on(run_scenario(scenario, v, &ns, &endpoint, &config))
         }
     };
@@ -542,7 +586,26 @@ fn main() {
             ));
         }
         for (i, s) in scenarios.iter().enumerate() {
+            // Scenarios for clients under test run in tests/clients.rs.
+            if s.role == mqttspec::scenario::Role::Server {
+                continue;
+            }
             for &v in &s.protocols {
+                if broker
+                    .def
+                    .protocols
+                    .as_ref()
+                    .is_some_and(|p| !p.contains(&v))
+                {
+                    continue;
+                }
+                if broker
+                    .def
+                    .sections
+                    .is_some_and(|list| !list.contains(&s.section.as_str()))
+                {
+                    continue;
+                }
                 let (broker, scenarios, versions) =
                     (broker.clone(), scenarios.clone(), versions.clone());
                 trials.push(Trial::ignorable_test(

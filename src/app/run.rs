@@ -10,14 +10,14 @@ use crate::engine::EngineConfig;
 use crate::outcome::RunReport;
 use crate::report::write::{write_reports, Destinations};
 use crate::run::{self, Interrupt, RunOptions};
-use crate::scenario::Profile;
+use crate::scenario::{Profile, Role};
 use crate::spec::catalog::Side;
 use crate::target::Target;
 use std::sync::Arc;
 
 pub fn run(args: &RunArgs) -> Exit {
     let Selected {
-        scenarios,
+        mut scenarios,
         filter,
         empty,
         not_covered,
@@ -28,6 +28,14 @@ pub fn run(args: &RunArgs) -> Exit {
     };
     if let Some(why) = empty {
         eprintln!("mqttspec: {why}");
+        return Exit::Usage;
+    }
+    // A client under test is given only the scenarios written for clients.
+    if args.client.is_some() {
+        scenarios.retain(|s| s.role == Role::Server);
+    }
+    if scenarios.is_empty() {
+        eprintln!("mqttspec: no client scenario matches the selection");
         return Exit::Usage;
     }
     let profile = match &args.profile {
@@ -65,6 +73,9 @@ pub fn run(args: &RunArgs) -> Exit {
     };
 
     let target = match (&args.target, &args.spawn) {
+        _ if args.client.is_some() => Target::Client {
+            command: args.client.clone().unwrap_or_default(),
+        },
         (Some(addr), _) => Target::Tcp(addr.clone()),
         (None, Some(command)) => Target::Spawn {
             command: command.clone(),

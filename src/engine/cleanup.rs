@@ -100,6 +100,12 @@ impl Runner<'_> {
             protocol_name: self.version.protocol_name().into(),
             protocol_level: self.version.level(),
             client_id: client_id.to_string(),
+            username: self.config.login.as_ref().map(|l| l.username.clone()),
+            password: self
+                .config
+                .login
+                .as_ref()
+                .map(|l| l.password.as_str().into()),
             ..Default::default()
         });
         self.side_send(&mut conn, &connect).await?;

@@ -8,6 +8,7 @@
 
 pub mod cleanup;
 pub mod connection;
+mod drive;
 pub mod expect_count;
 pub mod matcher;
 pub mod probe;
@@ -41,6 +42,17 @@ pub struct EngineConfig {
     pub max_packet_size: usize,
     /// Variables from the profile (`username`, `password`, `denied_topic`).
     pub profile_vars: Vec<(String, Value)>,
+    /// User name and password every CONNECT of `open` carries unless the
+    /// scenario gives either itself or overrides the connect flags: for
+    /// brokers that let no client in without them.
+    pub login: Option<Login>,
+}
+
+/// A user name and password (see [`EngineConfig::login`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    pub username: String,
+    pub password: String,
 }
 
 /// Default of [`EngineConfig::max_packet_size`].
@@ -53,6 +65,7 @@ impl Default for EngineConfig {
             scenario_timeout: Duration::from_secs(10),
             max_packet_size: DEFAULT_MAX_PACKET_SIZE,
             profile_vars: Vec::new(),
+            login: None,
         }
     }
 }

@@ -11,12 +11,13 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-/// Connects with a clean session as `client_id`, returns the CONNACK (of
-/// any reason code) and disconnects.
+/// Connects with a clean session as `client_id` (with `login` when given),
+/// returns the CONNACK (of any reason code) and disconnects.
 pub async fn connack(
     endpoint: &Endpoint,
     version: ProtocolVersion,
     client_id: &str,
+    login: Option<&super::Login>,
     wait: Duration,
 ) -> Result<Connack, String> {
     let addr = endpoint
@@ -43,6 +44,8 @@ pub async fn connack(
         protocol_name: version.protocol_name().into(),
         protocol_level: version.level(),
         client_id: client_id.into(),
+        username: login.map(|l| l.username.clone()),
+        password: login.map(|l| l.password.as_str().into()),
         ..Default::default()
     });
     let mut buf = BytesMut::new();

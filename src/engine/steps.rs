@@ -57,6 +57,10 @@ impl<'a> Runner<'a> {
             vars.set(k.clone(), v.clone());
         }
         vars.set("ns", Value::String(ns.to_string()));
+        let log = Recorder::new(started);
+        if let Some(d) = &endpoint.driver {
+            d.attach(&log);
+        }
         Runner {
             scenario,
             version,
@@ -65,7 +69,7 @@ impl<'a> Runner<'a> {
             config,
             vars,
             conns: BTreeMap::new(),
-            log: Recorder::new(started),
+            log,
             judge: Judge::new(scenario.level, version, scenario.requirements_for(version)),
             retained: BTreeSet::new(),
             sessions: BTreeSet::new(),
@@ -107,6 +111,8 @@ impl<'a> Runner<'a> {
                 Step::Disconnect(d) => self.disconnect(d).await?,
                 Step::Close(c) => self.close(c).await?,
                 Step::Wait(d) => tokio::time::sleep(*d).await,
+                Step::Drive(d) => self.drive(d).await?,
+                Step::ExpectEvent(e) => self.expect_event(e).await?,
             }
         }
         Ok(())
@@ -146,6 +152,11 @@ impl<'a> Runner<'a> {
             Some(Step::Disconnect(d)) => format!("disconnect {}", d.on),
             Some(Step::Close(c)) => format!("close {}", c.on),
             Some(Step::Wait(_)) => "wait".into(),
+            Some(Step::Drive(d)) => format!(
+                "drive {}",
+                d.command.get("cmd").and_then(Value::as_str).unwrap_or("?")
+            ),
+            Some(Step::ExpectEvent(e)) => format!("expect_event {}", e.event),
             None => "cleanup".into(),
         };
         format!("step {} ({kind})", self.step + 1)
@@ -243,7 +254,7 @@ impl<'a> Runner<'a> {
         let Some(connect) = &o.connect else {
             return Ok(());
         };
-        let template = self.connect_template(&o.name, connect);
+        let template = self.connect_template(&o.name, connect, o.overrides.connect_flags.is_some());
         self.send_template(&o.name, &template, &o.overrides).await?;
         if let Some(matcher) = &o.connack {
             let expect = Expect {
@@ -343,7 +354,7 @@ impl<'a> Runner<'a> {
     }
 
     /// The default CONNECT of `open`, with the scenario's fields on top.
-    fn connect_template(&self, name: &str, given: &Value) -> Value {
+    fn connect_template(&self, name: &str, given: &Value, own_flags: bool) -> Value {
         let mut fields = Map::new();
         fields.insert("protocol_name".into(), json!(self.version.protocol_name()));
         fields.insert("protocol_level".into(), json!(self.version.level()));
@@ -354,19 +365,17 @@ impl<'a> Runner<'a> {
             }
             other => other,
         };
-        // The profile's credentials, unless the scenario sets its own.
-        let sets_credentials = matches!(given, Value::Object(m)
-            if m.contains_key("username") || m.contains_key("password"));
-        if !sets_credentials {
-            for key in ["username", "password"] {
-                if let Some((_, v)) = self.config.profile_vars.iter().find(|(k, _)| k == key) {
-                    fields.insert(key.into(), v.clone());
-                }
-            }
-        }
         if let Value::Object(m) = given {
             for (k, v) in m {
                 fields.insert(k.clone(), v.clone());
+            }
+        }
+        // The configured login, unless the scenario writes its own
+        // credentials or connect flags (which must then describe the payload).
+        if let Some(login) = &self.config.login {
+            if !own_flags && !fields.contains_key("username") && !fields.contains_key("password") {
+                fields.insert("username".into(), json!(login.username));
+                fields.insert("password".into(), json!(login.password));
             }
         }
         json!({ "connect": fields })
@@ -882,15 +891,18 @@ impl<'a> Runner<'a> {
             }
             if let Packet::Disconnect(d) = &*packet {
                 // 5.0 lets a server say why before it closes (MQTT-4.13.1-1);
-                // a 3.1.1 server has no DISCONNECT to send.
-                let accepted = self.version.is_v5()
-                    && !c.no_disconnect
+                // a 3.1.1 server has no DISCONNECT to send, while a 3.1.1
+                // client under test may send its plain DISCONNECT first.
+                let client_v3 = !self.version.is_v5() && self.scenario.role == Role::Server;
+                let accepted = !c.no_disconnect
                     && disconnect_seen.is_none()
-                    && if c.disconnect_codes.is_empty() {
-                        d.reason_code >= 0x80
-                    } else {
-                        c.disconnect_codes.contains(&d.reason_code)
-                    };
+                    && (client_v3
+                        || self.version.is_v5()
+                            && if c.disconnect_codes.is_empty() {
+                                d.reason_code >= 0x80
+                            } else {
+                                c.disconnect_codes.contains(&d.reason_code)
+                            });
                 if accepted {
                     disconnect_seen = Some(d.reason_code);
                     continue;

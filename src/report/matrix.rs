@@ -257,8 +257,16 @@ pub fn summary_of<'c>(catalogs: &'c Catalogs, protocol: &str, id: &str) -> Optio
     catalogs.get(v)?.summary(id)
 }
 
-/// Builds every page of the site from the reports.
-pub fn build(reports: &[LoadedReport], catalogs: &Catalogs, yaml: &YamlSource) -> Site {
+/// Columns, case pages and the cells of every table, from the reports.
+struct Model<'a> {
+    columns: Vec<Column>,
+    cases: Vec<CaseRef<'a>>,
+    groups: Groups,
+}
+
+type Groups = BTreeMap<(Vec<u64>, String, String), Group>;
+
+fn model(reports: &[LoadedReport]) -> Model<'_> {
     // Columns, in the order their reports were given.
     let mut columns: Vec<Column> = Vec::new();
     let mut col_slugs = HashSet::new();
@@ -323,6 +331,20 @@ pub fn build(reports: &[LoadedReport], catalogs: &Catalogs, yaml: &YamlSource) -
             .insert(col, cell);
     }
 
+    Model {
+        columns,
+        cases,
+        groups,
+    }
+}
+
+/// Builds every page of the site from the reports.
+pub fn build(reports: &[LoadedReport], catalogs: &Catalogs, yaml: &YamlSource) -> Site {
+    let Model {
+        columns,
+        cases,
+        groups,
+    } = model(reports);
     let mut pages = vec![(
         "index.html".to_string(),
         index(reports, &columns, &groups, catalogs),
@@ -581,6 +603,12 @@ fn summary_table(
             let files: Vec<String> = col
                 .reports
                 .iter()
+                .filter(|&&ri| {
+                    reports[ri]
+                        .scenarios
+                        .iter()
+                        .any(|s| &s.protocol == protocol)
+                })
                 .map(|&ri| {
                     let r = &reports[ri];
                     Path::new(&r.file)
@@ -612,6 +640,82 @@ fn summary_table(
         }
     }
     h.push_str("</tbody>\n</table>\n");
+}
+
+/// Statement verdict counts of one column in one table.
+fn counts_of(g: &Group, column: usize) -> BTreeMap<(usize, String), usize> {
+    let mut counts: BTreeMap<(usize, String), usize> = BTreeMap::new();
+    for cells in g.rows.values() {
+        if let Some(c) = cells.get(&column) {
+            *counts
+                .entry((severity(&c.verdict), c.verdict.clone()))
+                .or_default() += 1;
+        }
+    }
+    counts
+}
+
+fn count(counts: &BTreeMap<(usize, String), usize>, v: &str) -> usize {
+    counts
+        .iter()
+        .filter(|((_, k), _)| k == v)
+        .map(|(_, n)| *n)
+        .sum()
+}
+
+/// The Markdown table of published results (the README's): per
+/// implementation, MQTT version and side, scenario counts and the share
+/// of statements passed.
+pub fn results_table(reports: &[LoadedReport]) -> String {
+    let m = model(reports);
+    let mut s = String::from(
+        "| implementation | MQTT | side | scenarios pass | fail | error | skip | statements passed |\n\
+         |---|---|---|---|---|---|---|---|\n",
+    );
+    for (ci, col) in m.columns.iter().enumerate() {
+        for ((_, protocol, side), g) in &m.groups {
+            let counts = counts_of(g, ci);
+            let total: usize = counts.values().sum();
+            if total == 0 {
+                continue;
+            }
+            let mut sc: BTreeMap<&str, usize> = BTreeMap::new();
+            for c in m.cases.iter().filter(|c| {
+                c.column == ci && &c.scenario.protocol == protocol && &c.scenario.side == side
+            }) {
+                *sc.entry(c.scenario.verdict.as_str()).or_default() += 1;
+            }
+            let n = |v: &str| sc.get(v).copied().unwrap_or(0);
+            let passed = count(&counts, "pass");
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | {}/{} ({:.0}%) |",
+                col.name.replace('|', "\\|"),
+                protocol,
+                side,
+                n("pass"),
+                n("fail"),
+                n("error"),
+                n("skip"),
+                passed,
+                total,
+                100.0 * passed as f64 / total as f64
+            );
+        }
+    }
+    s
+}
+
+/// The README's results section: the text between these markers.
+pub const README_BEGIN: &str = "<!-- results:begin (ci/publish-results.sh) -->";
+pub const README_END: &str = "<!-- results:end -->";
+
+/// `readme` with the text between the markers replaced by `table`; `None`
+/// when the markers are missing.
+pub fn replace_between_markers(readme: &str, table: &str) -> Option<String> {
+    let b = readme.find(README_BEGIN)? + README_BEGIN.len();
+    let e = b + readme[b..].find(README_END)?;
+    Some(format!("{}\n{table}{}", &readme[..b], &readme[e..]))
 }
 
 /// A stacked horizontal bar, one segment per verdict.
@@ -929,6 +1033,26 @@ mod tests {
             .scenario_yaml(&format!("cases/{}:{}", file.0, id_line + 1), id)
             .unwrap();
         assert!(got.starts_with("- id:") && got.contains("steps:"), "{got}");
+    }
+
+    #[test]
+    fn readme_table() {
+        let t = results_table(&reports());
+        assert_eq!(
+            t,
+            "| implementation | MQTT | side | scenarios pass | fail | error | skip | statements passed |\n\
+             |---|---|---|---|---|---|---|---|\n\
+             | mosquitto-2.0.18 | 3.1.1 | server | 1 | 1 | 0 | 0 | 1/2 (50%) |\n\
+             | mosquitto-2.0.18 | 5.0 | server | 1 | 0 | 1 | 1 | 1/4 (25%) |\n\
+             | other 1.0 | 3.1.1 | server | 1 | 1 | 0 | 0 | 1/2 (50%) |\n\
+             | other 1.0 | 5.0 | client | 0 | 0 | 0 | 0 | 0/1 (0%) |\n"
+        );
+        let readme = format!("intro\n{README_BEGIN}\nold table\n{README_END}\nrest\n");
+        assert_eq!(
+            replace_between_markers(&readme, "new\n").unwrap(),
+            format!("intro\n{README_BEGIN}\nnew\n{README_END}\nrest\n")
+        );
+        assert_eq!(replace_between_markers("no markers", "x"), None);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Scenarios: the YAML model, its loader and its validation.
 
+pub mod drive;
 pub mod embedded;
 pub mod error;
 pub mod filter;

@@ -130,6 +130,29 @@ pub enum Step {
     Close(CloseStep),
     /// Sleep. Only for timing rules (keep-alive, expiry); everything else awaits events.
     Wait(Duration),
+    /// Send a command to the client under test's adapter (role: server).
+    Drive(Drive),
+    /// Expect an event from the client under test's adapter (role: server).
+    ExpectEvent(ExpectEvent),
+}
+
+/// A driver command: `{"cmd": "publish", "topic": ..., ...}`.
+#[derive(Debug, Clone)]
+pub struct Drive {
+    pub command: Value,
+}
+
+/// The first adapter event named `event` must carry `fields` (a subset
+/// match); events of other kinds before it are passed over.
+#[derive(Debug, Clone)]
+pub struct ExpectEvent {
+    pub event: String,
+    pub fields: Value,
+    pub within: Option<Duration>,
+    pub check: Check,
+    /// Without `checks:`, a missing or different event is a tool error
+    /// (the adapter or the library did not do what was asked), not a failure.
+    pub judged: bool,
 }
 
 #[derive(Debug, Clone)]

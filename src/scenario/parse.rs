@@ -375,10 +375,15 @@ fn parse_scenario(
     if let Some(n) = f.get("needs") {
         for item in list(n, "capabilities")? {
             let cap = string(item, "a capability")?;
-            if !CAPABILITIES.contains(&cap) {
+            // Clients under test announce their own set of capabilities.
+            let known = match role {
+                Role::Server => crate::driver::CAPABILITIES,
+                Role::Client => CAPABILITIES,
+            };
+            if !known.contains(&cap) {
                 return Err(DeError::at(
                     item.loc,
-                    unknown_field(cap, CAPABILITIES).replace("field", "capability"),
+                    unknown_field(cap, known).replace("field", "capability"),
                 ));
             }
             if !needs.iter().any(|c| c == cap) {
@@ -604,6 +609,8 @@ const STEP_KINDS: &[&str] = &[
     "disconnect",
     "close",
     "wait",
+    "drive",
+    "expect_event",
 ];
 
 impl StepContext<'_> {
@@ -672,8 +679,32 @@ impl StepContext<'_> {
             "expect_count" => self.expect_across(body, false).map(Step::ExpectCount),
             "disconnect" => self.disconnect(body).map(Step::Disconnect),
             "close" => self.close(body).map(Step::Close),
+            "drive" => {
+                self.server_only(key, "drive")?;
+                super::drive::drive(body).map(Step::Drive)
+            }
+            "expect_event" => {
+                self.server_only(key, "expect_event")?;
+                let mut allowed = vec!["within", "checks", "level"];
+                allowed.extend_from_slice(crate::driver::EVENTS);
+                let f = Fields::new(body, "an expected adapter event", &allowed)?;
+                let check = self.check(&f)?;
+                let judged = f.get("checks").is_some();
+                super::drive::expect_event(body, check, judged).map(Step::ExpectEvent)
+            }
             _ => duration(body).map(Step::Wait),
         }
+    }
+
+    /// `drive` and `expect_event` talk to a client under test.
+    fn server_only(&self, key: &Node, kind: &str) -> Result<(), DeError> {
+        if self.role == Role::Server {
+            return Ok(());
+        }
+        Err(DeError::at(
+            key.loc,
+            format!("`{kind}` drives a client under test; it needs role: server"),
+        ))
     }
 
     fn scope(&self) -> Scope<'_> {

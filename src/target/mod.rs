@@ -3,6 +3,7 @@
 //! test. Starting a target ends with a reachability check, so an unreachable
 //! target is one readable error before any scenario runs.
 
+pub mod client;
 #[cfg(feature = "embedded-broker")]
 mod embedded;
 mod port;
@@ -33,6 +34,9 @@ pub enum Target {
     Embedded,
     /// mqttspec listens at `host:port` for a client under test.
     Listen(String),
+    /// A client under test started per trial with `sh -c`; `{host}` and
+    /// `{port}` are replaced by a fresh listener of mqttspec.
+    Client { command: String },
 }
 
 impl fmt::Display for Target {
@@ -43,6 +47,7 @@ impl fmt::Display for Target {
             #[cfg(feature = "embedded-broker")]
             Target::Embedded => f.write_str("embedded"),
             Target::Listen(addr) => write!(f, "listen://{addr}"),
+            Target::Client { command } => write!(f, "client: {command}"),
         }
     }
 }
@@ -70,6 +75,9 @@ pub struct Endpoint {
     pub listener: Option<Arc<Mutex<TcpListener>>>,
     /// Where the broker serves MQTT over WebSocket, if it does.
     pub websocket: Option<WebSocketUrl>,
+    /// The adapter of the client under test (`--client`), for `drive` and
+    /// `expect_event`.
+    pub driver: Option<Arc<crate::driver::Driver>>,
 }
 
 /// A started target. Dropping it stops a spawned broker.
@@ -85,6 +93,8 @@ pub struct Running {
     child: Option<spawn::Child>,
     #[cfg(feature = "embedded-broker")]
     embedded: Option<embedded::Embedded>,
+    /// `--client`: a fresh listener and client process per trial.
+    pub client: Option<Arc<client::ClientTarget>>,
 }
 
 /// How long a spawned broker has to start accepting connections.
@@ -104,6 +114,7 @@ impl Running {
             dial,
             listener: self.listener.clone(),
             websocket: self.websocket.clone(),
+            driver: None,
         }
     }
 
@@ -114,7 +125,7 @@ impl Running {
 
     /// Whether clients connect to us (client-role scenarios) rather than we to them.
     pub fn is_listener(&self) -> bool {
-        self.listener.is_some()
+        self.listener.is_some() || self.client.is_some()
     }
 
     /// `Some(why)` once the target has died: a spawned process exited (with
@@ -193,6 +204,7 @@ async fn start_target(target: &Target) -> Result<Running, TargetError> {
                 child: None,
                 #[cfg(feature = "embedded-broker")]
                 embedded: None,
+                client: None,
             })
         }
         Target::Spawn { command } => {
@@ -233,6 +245,7 @@ async fn start_target(target: &Target) -> Result<Running, TargetError> {
                 child: Some(child),
                 #[cfg(feature = "embedded-broker")]
                 embedded: None,
+                client: None,
             })
         }
         #[cfg(feature = "embedded-broker")]
@@ -247,6 +260,22 @@ async fn start_target(target: &Target) -> Result<Running, TargetError> {
                 listener: None,
                 child: None,
                 embedded: Some(e),
+                client: None,
+            })
+        }
+        Target::Client { command } => {
+            let c = client::ClientTarget::probe(command).await?;
+            Ok(Running {
+                description,
+                broker: Some(c.hello.name()),
+                v3: None,
+                v5: None,
+                websocket: None,
+                listener: None,
+                child: None,
+                #[cfg(feature = "embedded-broker")]
+                embedded: None,
+                client: Some(Arc::new(c)),
             })
         }
         Target::Listen(addr) => {
@@ -267,6 +296,7 @@ async fn start_target(target: &Target) -> Result<Running, TargetError> {
                 child: None,
                 #[cfg(feature = "embedded-broker")]
                 embedded: None,
+                client: None,
             })
         }
     }
