@@ -252,8 +252,15 @@ pub async fn run_on(
             let ns = namespaces.next();
             let endpoint = running.endpoint(v);
             let mut stop = stop_rx.clone();
+            // A client under test gets its own listener and process again.
+            let trial = async {
+                match &running.client {
+                    Some(c) => c.run_trial(&scenarios[i], v, &ns, &config).await,
+                    None => engine::run_scenario(&scenarios[i], v, &ns, &endpoint, &config).await,
+                }
+            };
             let again = tokio::select! {
-                r = engine::run_scenario(&scenarios[i], v, &ns, &endpoint, &config) => r,
+                r = trial => r,
                 _ = interrupted.wait_for(|s| *s) => break,
                 _ = stop.wait_for(|s| *s) => break,
             };
