@@ -30,12 +30,16 @@ pub fn run(args: &RunArgs) -> Exit {
         eprintln!("mqttspec: {why}");
         return Exit::Usage;
     }
-    // A client under test is given only the scenarios written for clients.
-    if args.client.is_some() {
-        scenarios.retain(|s| s.role == Role::Server);
-    }
+    // A client under test is given only the scenarios written for clients,
+    // and a broker only those written for brokers: the others cannot run
+    // there, and counting them as skips would blur both sides' results.
+    let (role, side) = match args.client {
+        Some(_) => (Role::Server, "client"),
+        None => (Role::Client, "broker"),
+    };
+    scenarios.retain(|s| s.role == role);
     if scenarios.is_empty() {
-        eprintln!("mqttspec: no client scenario matches the selection");
+        eprintln!("mqttspec: no {side} scenario matches the selection");
         return Exit::Usage;
     }
     let profile = match &args.profile {
