@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Wall time of the whole 3.1.1 server suite against a local broker.
+# Wall time of the whole server suite of one MQTT version against a local broker.
 #
-#   benches/suite-time.sh [BROKER] [RUNS]      BROKER: mosquitto (default), aedes, amqtt, rumqttd
+#   benches/suite-time.sh [BROKER] [RUNS] [PROTOCOL]
+#       BROKER: mosquitto (default), aedes, amqtt, rumqttd; PROTOCOL: 3.1.1 (default) or 5.0
 #
 # Builds mqttspec in release mode, starts the broker once with
-# ci/brokers/BROKER.sh on a free port, runs `mqttspec run --protocol 3.1.1`
+# ci/brokers/BROKER.sh on a free port, runs `mqttspec run --protocol PROTOCOL`
 # RUNS times (default 5) and prints each wall time and the median. Uses
 # hyperfine when it is installed; the figures are the same either way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 broker=${1:-mosquitto}
 runs=${2:-5}
+proto=${3:-3.1.1}
 
 cargo build --release --quiet
 bin=target/release/mqttspec
@@ -26,8 +28,8 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
-cmd="$bin run --target tcp://127.0.0.1:$port --protocol 3.1.1 --quiet"
-echo "broker: $("$script" version)   suite: $($bin list --protocol 3.1.1 | wc -l) scenarios   machine: $(nproc) cores"
+cmd="$bin run --target tcp://127.0.0.1:$port --protocol $proto --quiet"
+echo "broker: $("$script" version)   suite: $($bin list --protocol "$proto" | wc -l) scenarios   machine: $(nproc) cores"
 if command -v hyperfine >/dev/null 2>&1; then
   # Exit status 1 (the broker fails some scenarios) is expected.
   hyperfine --runs "$runs" --ignore-failure "$cmd"

@@ -111,8 +111,15 @@ for script in ci/brokers/*.sh; do
     name="$(awk '{print $1 "-" $2; exit}' <<<"$version")"
     ws=""
     [ "$b" = mosquitto ] && ws=" {ws_port}"
+    # A broker that lets no client in without credentials says which.
+    profile=()
+    if creds="$("$script" credentials 2>/dev/null)"; then
+        pfile="$(mktemp)"
+        { echo "credentials:"; sed 's/^/  /' <<<"$creds"; } >"$pfile"
+        profile=(--profile "$pfile")
+    fi
     for proto in $(protocols_of "$b"); do
-        run_suite "$name" "$proto" "$(jobs_of "$b")" --spawn "exec '$PWD/$script' start {port}$ws"
+        run_suite "$name" "$proto" "$(jobs_of "$b")" --spawn "exec '$PWD/$script' start {port}$ws" "${profile[@]}"
     done
 done
 
